@@ -1,0 +1,160 @@
+"""Time entries folded into per-contributor days.
+
+The fold works on a keyed state store (any MutableMapping of str -> JSON-able values:
+a dict in tests, a Faust table in the worker), so state is keyed by what events
+identify and a restarted worker recovers it from the changelog.
+
+Rules (contract section 1):
+- an entry is identified by entry_id; a higher revision replaces it (it may move to
+  another contributor or day), an equal or lower revision changes nothing;
+- `time.deleted` removes the entry when its revision is higher than the entry's last;
+- a day's figures are the sum of the entries currently on it.
+
+The fold is order-independent for events with distinct revisions: every day an entry
+has ever been logged on keeps a record of the entry's current state (present or not),
+so the same events in any order, duplicated or split into any batches, give the same
+days, including the zero days an entry moved away from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from events.models import TimeDeleted, TimeLogged
+
+Store = MutableMapping[str, Any]
+"""Keyed projection state: str keys, JSON-serialisable values."""
+
+DayKey = tuple[str, str, str]
+"""(org_id, contributor_id, work_date ISO)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContributorDay:
+    """One contributor's logged time on one work_date."""
+
+    org_id: str
+    contributor_id: str
+    work_date: dt.date
+    logged_minutes: int
+    billable_minutes: int
+    entries: int
+    computed_at: dt.datetime
+    """Event time of the latest change to the day (the latest occurred_at behind it)."""
+
+    @property
+    def logged_hours(self) -> float:
+        """Logged minutes in hours."""
+        return self.logged_minutes / 60
+
+    @property
+    def billable_hours(self) -> float:
+        """Billable minutes in hours."""
+        return self.billable_minutes / 60
+
+    @property
+    def non_billable_hours(self) -> float:
+        """Logged minus billable hours."""
+        return (self.logged_minutes - self.billable_minutes) / 60
+
+
+def entry_key(org_id: str, entry_id: str) -> str:
+    """Store key of an entry's current state."""
+    return f"entry|{org_id}|{entry_id}"
+
+
+def day_key(key: DayKey) -> str:
+    """Store key of a contributor day."""
+    return "day|" + "|".join(key)
+
+
+def apply(store: Store, event: TimeLogged | TimeDeleted) -> set[DayKey]:
+    """Apply a time event to the store; return the days whose figures may have changed."""
+    ekey = entry_key(event.org_id, event.entry_id)
+    entry = store.get(ekey)
+    mentioned: list[str] = []
+    if isinstance(event, TimeLogged):
+        mentioned = [event.contributor_id, event.work_date.isoformat()]
+
+    if entry is None or event.revision > entry["revision"]:
+        entry = _next_state(entry, event, mentioned)
+    elif mentioned and mentioned not in entry["days"]:
+        # An older revision names a day the entry has left: keep a record there too,
+        # so the outcome does not depend on which revision arrived first.
+        entry = {**entry, "days": sorted([*entry["days"], mentioned])}
+    else:
+        return set()
+
+    touched = {(event.org_id, contributor, day) for contributor, day in entry["days"]}
+    for key in touched:
+        _write_day(store, key, event.entry_id, entry)
+    # The entry is written last: if a crash keeps the day writes but loses this one,
+    # re-applying the event redoes the same day writes.
+    store[ekey] = entry
+    return touched
+
+
+def day(store: Store, key: DayKey) -> ContributorDay:
+    """The figures of a contributor day from the store."""
+    record = store.get(day_key(key), {"entries": {}})
+    logged = billable = count = 0
+    latest = ""
+    for present, minutes, is_billable, changed_at in record["entries"].values():
+        latest = max(latest, changed_at)
+        if present:
+            count += 1
+            logged += minutes
+            billable += minutes if is_billable else 0
+    org_id, contributor_id, work_date = key
+    return ContributorDay(
+        org_id=org_id,
+        contributor_id=contributor_id,
+        work_date=dt.date.fromisoformat(work_date),
+        logged_minutes=logged,
+        billable_minutes=billable,
+        entries=count,
+        computed_at=dt.datetime.fromisoformat(latest) if latest else _EPOCH,
+    )
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _next_state(entry: dict[str, Any] | None, event: TimeLogged | TimeDeleted,
+                mentioned: list[str]) -> dict[str, Any]:
+    days = list(entry["days"]) if entry else []
+    if mentioned and mentioned not in days:
+        days.append(mentioned)
+    state: dict[str, Any] = {
+        "revision": event.revision,
+        "changed_at": event.occurred_at.astimezone(dt.UTC).isoformat(),
+        "days": sorted(days),
+        "current": None,
+    }
+    if isinstance(event, TimeLogged):
+        state["current"] = {
+            "day": mentioned,
+            "minutes": event.minutes,
+            "billable": event.billable,
+            "project_id": event.project_id,
+        }
+    return state
+
+
+def _write_day(store: Store, key: DayKey, entry_id: str, entry: dict[str, Any]) -> None:
+    skey = day_key(key)
+    record = store.get(skey) or {"entries": {}}
+    current = entry["current"]
+    present = current is not None and current["day"] == [key[1], key[2]]
+    value = [
+        present,
+        current["minutes"] if present else 0,
+        current["billable"] if present else False,
+        entry["changed_at"],
+    ]
+    if record["entries"].get(entry_id) != value:
+        # Faust tables persist on assignment, so write a new value rather than mutate.
+        store[skey] = {"entries": {**record["entries"], entry_id: value}}

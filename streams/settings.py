@@ -1,0 +1,104 @@
+"""One frozen settings object, from defaults < WORKSIGNALS_* environment < arguments."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The checkout: deploy/ (DDL, broker files) is read from here."""
+
+
+class Settings(BaseSettings):
+    """Configuration of every worksignals component.
+
+    Each field can be set with an environment variable of the same name in upper case
+    with the `WORKSIGNALS_` prefix, e.g. `WORKSIGNALS_KAFKA_BOOTSTRAP=host:9092`.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="WORKSIGNALS_", frozen=True, extra="ignore")
+
+    state_dir: Path = Field(
+        default=Path(".worksignals"),
+        description="Folder for local state: broker data and logs, chDB, worker state, pid files.",
+    )
+    kafka_bootstrap: str = Field(default="127.0.0.1:19092", description="Kafka bootstrap servers.")
+    kafka_controller_port: int = Field(
+        default=19093, description="Controller port of the local KRaft node (local broker only)."
+    )
+    kafka_home: Path | None = Field(
+        default=None,
+        description="Where the broker jars are fetched; default: <state_dir>/kafka.",
+    )
+    clickhouse_url: str | None = Field(
+        default=None,
+        description="chdb:///abs/path (embedded) or http(s)://user:pass@host:port/db; "
+        "default: chDB under <state_dir>/clickhouse.",
+    )
+    topic_events: str = Field(default="worksignals.events", description="Ingest topic.")
+    topic_dlq: str = Field(default="worksignals.events.dlq", description="Dead-letter topic.")
+    topic_ingested: str = Field(
+        default="worksignals.ingested",
+        description="Internal topic: validated events in per-org batches, read by projections.",
+    )
+    topic_alerts: str = Field(default="worksignals.alerts", description="Alert topic.")
+    partitions: int = Field(default=4, ge=1, description="Partitions of the topics we create.")
+    app_id: str = Field(
+        default="worksignals",
+        description="Faust application id: prefix of consumer groups and changelog topics.",
+    )
+    web_host: str = Field(default="127.0.0.1", description="Worker HTTP endpoint host.")
+    web_port: int = Field(default=6066, description="Worker HTTP endpoint port.")
+    max_event_bytes: int = Field(
+        default=256 * 1024, gt=0, description="Larger events are rejected as too_large."
+    )
+    ingest_batch_max: int = Field(
+        default=5000, gt=0, description="Most messages the ingest stage reads per batch."
+    )
+    flush_interval_seconds: float = Field(
+        default=1.0, gt=0, description="Longest time a projection row waits before a write."
+    )
+    first_look_hours: float = Field(
+        default=24.0, ge=0,
+        description="Individual rows become visible to ops this long after being computed.",
+    )
+    log_json: bool = Field(default=False, description="Write logs as JSON lines.")
+    log_level: str = Field(default="INFO", description="Log level of the worker.")
+
+    @field_validator("state_dir", "kafka_home")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
+
+    @cached_property
+    def clickhouse(self) -> str:
+        """The effective ClickHouse URL."""
+        return self.clickhouse_url or f"chdb://{self.state_dir / 'clickhouse'}"
+
+    @property
+    def embedded_clickhouse(self) -> bool:
+        """True when ClickHouse is chDB, which only one process may open."""
+        return self.clickhouse.startswith("chdb:")
+
+    @cached_property
+    def kafka_dir(self) -> Path:
+        """Folder holding the fetched broker jars (libs/)."""
+        return self.kafka_home or self.state_dir / "kafka"
+
+    @property
+    def ingest_group(self) -> str:
+        """Consumer group of the ingest stage (reads topic_events)."""
+        return f"{self.app_id}-ingest"
+
+    @property
+    def projection_group(self) -> str:
+        """Consumer group of the Faust agents (Faust uses the app id)."""
+        return self.app_id
+
+    @property
+    def worker_url(self) -> str:
+        """Base URL of the worker's HTTP endpoint."""
+        return f"http://{self.web_host}:{self.web_port}"
