@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Annotated, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -28,9 +29,27 @@ SCHEMA_VERSION = 1
 FUTURE_WORK_DATE_DAYS = 2
 """A work_date more than this many days after occurred_at's date is rejected."""
 
+EARLIEST = dt.date(1970, 1, 1)
+LATEST = dt.date(2149, 6, 6)
+"""Dates and timestamps outside this range are invalid (the stored types' range)."""
+
+
+def _in_range(value: dt.date) -> dt.date:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise PydanticCustomError(
+            "out_of_range", "{value} is outside the supported range {earliest} to {latest}",
+            {"value": str(value), "earliest": str(EARLIEST), "latest": str(LATEST)},
+        )
+    return value
+
+
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 OrgId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-Timestamp = AwareDatetime
+Timestamp = Annotated[AwareDatetime, AfterValidator(_in_range)]
+"""RFC 3339 timestamp with a UTC offset."""
+Day = Annotated[dt.date, AfterValidator(_in_range)]
+"""A YYYY-MM-DD date."""
 
 
 class BaseEvent(BaseModel):
@@ -70,7 +89,7 @@ class ContributorProfiled(BaseEvent):
     weekly_capacity_hours: Annotated[float, Field(gt=0, le=80)] = 40.0
     target_utilization: Annotated[float, Field(gt=0, le=1)] = 0.75
     cost_rate: Annotated[float, Field(ge=0)] | None = None
-    effective_from: dt.date | None = None
+    effective_from: Day | None = None
 
     @property
     def valid_from(self) -> dt.date:
@@ -83,7 +102,7 @@ class ContributorTimeOff(BaseEvent):
 
     type: Literal["contributor.time_off"]
     contributor_id: Identifier
-    date: dt.date
+    date: Day
     hours: Annotated[float, Field(gt=0, le=24)] | None = None
 
 
@@ -96,8 +115,8 @@ class ProjectPlanned(BaseEvent):
     team_id: Identifier | None = None
     billing: Literal["time_and_materials", "fixed_fee", "non_billable"]
     planned_hours: Annotated[float, Field(gt=0)]
-    start_date: dt.date
-    end_date: dt.date
+    start_date: Day
+    end_date: Day
     bill_rate: Annotated[float, Field(ge=0)] | None = None
     fixed_fee: Annotated[float, Field(ge=0)] | None = None
     target_margin: Annotated[float, Field(ge=0, lt=1)] = 0.30
@@ -130,7 +149,7 @@ class TimeLogged(BaseEvent):
     contributor_id: Identifier
     project_id: Identifier
     task_id: Identifier | None = None
-    work_date: dt.date
+    work_date: Day
     minutes: Annotated[int, Field(ge=1, le=1440)]
     billable: bool
     for_team_id: Identifier | None = None

@@ -1,0 +1,127 @@
+"""The Faust application: the ingest stage, the projection agent and the worker's HTTP endpoint.
+
+One worker process holds the ClickHouse connection (`Warehouse`), shared by the ingest
+stage, the projection agent and the HTTP endpoint (read-only queries), because only
+one process can open an embedded chDB path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+import faust
+import orjson
+from faust.types import EventT, StreamT
+
+from events.models import EVENT_ADAPTER, TimeDeleted, TimeLogged
+from projections import contributor_daily
+from sinks.clickhouse import Warehouse
+from sinks.rows import contributor_day_row
+from streams.http import WorkerHttp
+from streams.ingest import IngestStage
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TAKE_MAX_MESSAGES = 200
+"""Most internal batch messages folded between two ClickHouse writes."""
+
+
+class Pipeline:
+    """The worker's parts, built from settings: Faust app, warehouse, stages."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = faust.App(
+            settings.app_id,
+            broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
+            store="rocksdb://",
+            datadir=str(settings.state_dir / "faust"),
+            autodiscover=False,
+            web_enabled=False,
+            topic_partitions=settings.partitions,
+            topic_replication_factor=1,
+            consumer_auto_offset_reset="earliest",
+            broker_commit_interval=1.0,
+            table_standby_replicas=0,
+            producer_max_request_size=4 * 1024 * 1024,
+            logging_config=None,
+        )
+        self.warehouse = Warehouse(settings.clickhouse)
+        self.warehouse.migrate()
+        self.ingest = IngestStage(settings, self.warehouse)
+        self.http = WorkerHttp(self)
+        self.projected_events = 0
+        self.last_projection_write: dt.datetime | None = None
+        self.state = self.app.Table("projection-state", partitions=settings.partitions)
+        ingested = self.app.topic(
+            settings.topic_ingested, key_serializer="raw", value_serializer="raw",
+            partitions=settings.partitions,
+        )
+        self.app.service(self.ingest)  # type: ignore[arg-type]  # instances are accepted
+        self.app.service(self.http)  # type: ignore[arg-type]
+        self.app.agent(ingested, name="project")(self._project)
+
+    async def _project(self, stream: StreamT[bytes]) -> None:
+        """Fold internal batch messages into the projection state and write the rows.
+
+        Rows go to ClickHouse before the next `take` acknowledges the messages, so
+        offsets are committed only after the rows are stored.
+        """
+        async for events in stream.take_events(
+            TAKE_MAX_MESSAGES, within=self.settings.flush_interval_seconds
+        ):
+            touched: set[contributor_daily.DayKey] = set()
+            for event in events:
+                touched |= self._fold(stream, event)
+            await self._write_days(touched)
+
+    def _fold(self, stream: StreamT[bytes], message: EventT) -> set[contributor_daily.DayKey]:
+        # Table writes go to the changelog partition of the *current* event; `take_events`
+        # leaves the last buffered one current, so set each message's event explicitly.
+        stream._set_current_event(message)  # type: ignore[attr-defined]
+        touched: set[contributor_daily.DayKey] = set()
+        batch = orjson.loads(message.value)
+        for _topic, _partition, _offset, raw in batch["events"]:
+            event = EVENT_ADAPTER.validate_json(raw)
+            if isinstance(event, TimeLogged | TimeDeleted):
+                touched |= contributor_daily.apply(self.state, event)
+        self.projected_events += len(batch["events"])
+        return touched
+
+    async def _write_days(self, touched: set[contributor_daily.DayKey]) -> None:
+        if not touched:
+            return
+        first_look = dt.timedelta(hours=self.settings.first_look_hours)
+        version = time.time_ns()
+        rows = [
+            contributor_day_row(contributor_daily.day(self.state, key), first_look, version)
+            for key in sorted(touched)
+        ]
+        delay = 0.5
+        while True:
+            try:
+                await asyncio.to_thread(self.warehouse.write, {"contributor_daily": rows})
+                break
+            except Exception as error:  # noqa: BLE001 - retried until ClickHouse takes it
+                log.error("writing contributor_daily failed, retrying in %.1fs: %s", delay, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        self.last_projection_write = dt.datetime.now(dt.UTC)
+
+    def health(self) -> dict[str, Any]:
+        """What the worker reports on /health."""
+        return {
+            "status": "ok",
+            "clickhouse": self.settings.clickhouse,
+            "ingest": self.ingest.progress.as_dict(),
+            "projection": {
+                "events": self.projected_events,
+                "last_write_at": self.last_projection_write.isoformat()
+                if self.last_projection_write else None,
+            },
+        }

@@ -1,0 +1,330 @@
+"""The `worksignals` command line (contract section 4)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sinks.clickhouse import QueryResult, Warehouse, WarehouseError
+from streams import localstack
+from streams.publish import (
+    Outcome,
+    PublishResult,
+    WaitTimeout,
+    outcome,
+    publish_lines,
+    read_lines,
+    wait_until_processed,
+)
+from streams.reader import open_reader, worker_health
+from streams.sample import sample_lines
+from streams.settings import Settings
+
+console = Console()
+errors = Console(stderr=True)
+
+ALERT_COLUMNS = (
+    "alert_id", "org_id", "pattern", "audience", "subject_type", "subject_id", "status",
+    "severity", "period_start", "period_end", "observed", "threshold", "baseline", "unit",
+    "summary", "evidence", "suggested_action", "first_fired_at", "updated_at", "resolved_at",
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `worksignals` console command; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings()
+    try:
+        code: int = args.handler(settings, args)
+        return code
+    except (WarehouseError, localstack.StackError, WaitTimeout) as error:
+        errors.print(f"[red]error:[/red] {error}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="worksignals",
+        description="Operating signals from time tracking, contributor first. "
+        "Configuration comes from WORKSIGNALS_* environment variables.",
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+
+    verbs.add_parser("up", help="start the local broker and the worker in the background"
+                     ).set_defaults(handler=cmd_up)
+    verbs.add_parser("down", help="stop the local worker and broker").set_defaults(handler=cmd_down)
+    p = verbs.add_parser("status", help="report the broker, worker, lag and last writes; "
+                         "exit 1 when something is down")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=cmd_status)
+    verbs.add_parser("worker", help="run the worker in the foreground").set_defaults(
+        handler=cmd_worker)
+    verbs.add_parser("migrate", help="apply the ClickHouse DDL, idempotently").set_defaults(
+        handler=cmd_migrate)
+
+    p = verbs.add_parser("publish", help="publish JSON-lines events to the ingest topic")
+    p.add_argument("file", help="a JSON-lines file, or - for standard input")
+    p.add_argument("--wait", action="store_true",
+                   help="return once the worker processed and stored every published event")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds --wait may take")
+    p.set_defaults(handler=cmd_publish)
+
+    p = verbs.add_parser("alerts", help="list alerts")
+    p.add_argument("--audience", choices=["contributor", "ops"])
+    p.add_argument("--status", choices=["firing", "resolved", "all"], default="firing")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(handler=cmd_alerts)
+
+    p = verbs.add_parser("query", help="run a read-only SQL query against ClickHouse")
+    p.add_argument("sql")
+    p.add_argument("--json", action="store_true", help="one JSON object per row")
+    p.set_defaults(handler=cmd_query)
+
+    p = verbs.add_parser("sample", help="write the demo's sample events (JSON lines) to stdout")
+    p.set_defaults(handler=cmd_sample)
+    p = verbs.add_parser("demo", help="start the stack, publish the sample, show what landed")
+    p.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
+    """Start the local stack."""
+    with console.status("starting the Kafka broker and the worker..."):
+        started = localstack.up(settings)
+    console.print(f"broker ready ({started.broker_seconds:.1f}s) at {settings.kafka_bootstrap}; "
+                  f"worker ready ({started.worker_seconds:.1f}s) at {settings.worker_url}")
+    console.print(f"state under {settings.state_dir}")
+    return 0
+
+
+def cmd_down(settings: Settings, _args: argparse.Namespace) -> int:
+    """Stop the local stack."""
+    worker, broker = localstack.down(settings)
+    console.print(f"worker {'stopped' if worker else 'was not running'}; "
+                  f"broker {'stopped' if broker else 'was not running'}")
+    return 0
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the stack's health; non-zero exit when the broker or the worker is down."""
+    report = localstack.status(settings)
+    healthy = report["broker"]["up"] and report["worker"]["up"]
+    if args.json:
+        sys.stdout.write(orjson.dumps(report, default=str).decode() + "\n")
+        return 0 if healthy else 1
+    table = Table(title="worksignals status", show_header=False)
+    table.add_row("broker", _up(report["broker"]["up"]) + f"  {settings.kafka_bootstrap}")
+    table.add_row("worker", _up(report["worker"]["up"]) + f"  {settings.worker_url}")
+    table.add_row("clickhouse", settings.clickhouse)
+    ingest = report["worker"].get("ingest")
+    if ingest:
+        table.add_row("ingested", f"{ingest['accepted']:,} accepted, {ingest['rejected']:,} "
+                      f"rejected since start")
+        table.add_row("last write", str(ingest["last_write_at"]))
+        if ingest["last_error"]:
+            table.add_row("last error", ingest["last_error"])
+    for topic, lags in report.get("lag", {}).items():
+        if isinstance(lags, dict):
+            table.add_row(f"lag {topic}", str(sum(lags.values())))
+    if "lag" in report:
+        table.add_row("dead letters", f"{report['lag']['dlq_records']:,}")
+    console.print(table)
+    return 0 if healthy else 1
+
+
+def _up(flag: bool) -> str:
+    return "[green]up[/green]" if flag else "[red]down[/red]"
+
+
+def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
+    """Run the worker in the foreground until interrupted."""
+    from streams.worker import run_worker
+
+    run_worker(settings)
+    return 0
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    """Apply pending DDL files."""
+    if settings.embedded_clickhouse and worker_health(settings) is not None:
+        console.print("the running worker holds the embedded database; it applied every "
+                      "migration when it started")
+        return 0
+    warehouse = Warehouse(settings.clickhouse)
+    try:
+        applied = warehouse.migrate()
+    finally:
+        warehouse.close()
+    console.print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    return 0
+
+
+def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
+    """Publish a JSON-lines file with a progress bar; optionally wait and count."""
+    result = _publish(settings, args.file)
+    for refused in result.unpublished:
+        errors.print(f"[red]line {refused.line} not published[/red] ({refused.size:,} bytes): "
+                     f"{refused.error}")
+    if result.unpublished_file:
+        errors.print(f"refused lines kept in {result.unpublished_file}")
+    console.print(f"published {result.published:,} event(s) to {result.topic}")
+    if args.wait:
+        with console.status("waiting for the worker to process and store them..."):
+            asyncio.run(wait_until_processed(settings, result, args.timeout))
+        reader = open_reader(settings)
+        try:
+            counts = outcome(reader, result)
+        finally:
+            reader.close()
+        _print_outcome(counts)
+    return 1 if result.unpublished else 0
+
+
+def _publish(settings: Settings, file: str) -> PublishResult:
+    if file == "-":
+        return asyncio.run(publish_lines(settings, read_lines(sys.stdin.buffer)))
+    path = Path(file)
+    with open(path, "rb") as counting:
+        total = sum(1 for line in counting if line.strip())
+    with open(path, "rb") as stream, Progress(
+        TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=errors, transient=True,
+    ) as bar:
+        task = bar.add_task("publish", total=total)
+        return asyncio.run(publish_lines(
+            settings, read_lines(stream), on_sent=lambda n: bar.advance(task, n)
+        ))
+
+
+def _print_outcome(counts: Outcome) -> None:
+    console.print(f"accepted {counts.accepted:,} ({counts.stored:,} new, "
+                  f"{counts.duplicates:,} already stored), rejected {counts.rejected:,}")
+    for reason, count in counts.rejected_by_reason.items():
+        console.print(f"  rejected {reason}: {count:,}")
+
+
+def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
+    """List alerts from the alerts table."""
+    where = []
+    params: dict[str, Any] = {}
+    if args.audience:
+        where.append("audience = {audience:String}")
+        params["audience"] = args.audience
+    if args.status != "all":
+        where.append("status = {status:String}")
+        params["status"] = args.status
+    sql = (f"SELECT {', '.join(ALERT_COLUMNS)} FROM alerts FINAL"
+           + (f" WHERE {' AND '.join(where)}" if where else "")
+           + " ORDER BY updated_at DESC, alert_id")
+    result = _read(settings, sql, params)
+    if args.json:
+        _print_json_rows(result)
+        return 0
+    if not result.rows:
+        console.print("no alerts")
+        return 0
+    table = Table("status", "severity", "pattern", "audience", "subject", "summary")
+    for row in result.rows:
+        r = dict(zip(result.columns, row))
+        table.add_row(r["status"], r["severity"], r["pattern"], r["audience"],
+                      f"{r['subject_type']} {r['subject_id']}", r["summary"])
+    console.print(table)
+    return 0
+
+
+def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
+    """Run read-only SQL and print a table or JSON lines."""
+    result = _read(settings, args.sql)
+    if args.json:
+        _print_json_rows(result)
+        return 0
+    table = Table(*result.columns)
+    for row in result.rows:
+        table.add_row(*(_cell(value) for value in row))
+    console.print(table)
+    return 0
+
+
+def _read(settings: Settings, sql: str, params: dict[str, Any] | None = None) -> QueryResult:
+    reader = open_reader(settings)
+    try:
+        return reader.query(sql, params)
+    finally:
+        reader.close()
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    return str(value)
+
+
+def _print_json_rows(result: QueryResult) -> None:
+    from streams.http import to_json
+
+    for row in result.rows:
+        sys.stdout.write(to_json(dict(zip(result.columns, row))).decode() + "\n")
+
+
+def cmd_sample(_settings: Settings, _args: argparse.Namespace) -> int:
+    """Write the demo sample to stdout."""
+    out = sys.stdout.buffer
+    for line in sample_lines():
+        out.write(line + b"\n")
+    return 0
+
+
+def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    """Start the stack, publish the sample, wait, and show contributor hours and rejects."""
+    sample = settings.state_dir / "demo-events.jsonl"
+    sample.parent.mkdir(parents=True, exist_ok=True)
+    sample.write_bytes(b"".join(line + b"\n" for line in sample_lines()))
+    cmd_up(settings, argparse.Namespace())
+    args = argparse.Namespace(file=str(sample), wait=True, timeout=600.0)
+    cmd_publish(settings, args)
+    result = _read(settings, """
+        SELECT contributor_id, round(sum(logged_hours), 2) AS logged_hours,
+               round(sum(billable_hours), 2) AS billable_hours,
+               round(billable_hours / logged_hours, 2) AS billable_share, sum(entries) AS entries
+        FROM contributor_daily FINAL
+        GROUP BY org_id, contributor_id ORDER BY contributor_id""")
+    table = Table(*result.columns, title="hours per contributor (org acme)")
+    for row in result.rows:
+        table.add_row(*(_cell(v) for v in row))
+    console.print(table)
+    rejected = _read(settings, "SELECT reason, count() AS messages FROM rejected_events FINAL "
+                     "GROUP BY reason ORDER BY reason")
+    total = sum(int(r[1]) for r in rejected.rows)
+    console.print(f"rejected messages in rejected_events and {settings.topic_dlq}: {total} "
+                  f"({', '.join(f'{r[0]} {r[1]}' for r in rejected.rows)})")
+    console.print("\nThe stack keeps running. Try:\n"
+                  "  .venv/bin/worksignals query \"SELECT * FROM contributor_daily FINAL "
+                  "ORDER BY work_date LIMIT 10\"\n"
+                  "  .venv/bin/worksignals status\n"
+                  "  .venv/bin/worksignals down")
+    return 0
+
+
+def run() -> None:
+    """Console-script wrapper."""
+    logging.basicConfig(level=logging.WARNING)
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

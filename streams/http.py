@@ -1,0 +1,83 @@
+"""The worker's small HTTP endpoint on loopback: health and read-only queries.
+
+It lets `worksignals query`, `alerts`, `status` and `publish --wait` read ClickHouse
+while the worker holds the embedded chDB path, which no other process may open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import decimal
+import os
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from aiohttp import web
+from mode import Service
+
+from sinks.clickhouse import WarehouseError
+
+if TYPE_CHECKING:
+    from streams.app import Pipeline
+
+
+def to_json(value: Any) -> bytes:
+    """JSON of query results: dates as ISO 8601, bytes as text (invalid UTF-8 escaped)."""
+    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+class WorkerHttp(Service):
+    """aiohttp server with GET /health and POST /query (read-only SQL)."""
+
+    def __init__(self, pipeline: Pipeline, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pipeline = pipeline
+        self._runner: web.AppRunner | None = None
+
+    async def on_start(self) -> None:
+        """Bind the server on the configured host and port."""
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_get("/health", self._health)
+        app.router.add_post("/query", self._query)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        settings = self.pipeline.settings
+        await web.TCPSite(self._runner, settings.web_host, settings.web_port).start()
+
+    async def on_stop(self) -> None:
+        """Close the server."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _health(self, _request: web.Request) -> web.Response:
+        body = {**self.pipeline.health(), "pid": os.getpid()}
+        return web.Response(body=to_json(body), content_type="application/json")
+
+    async def _query(self, request: web.Request) -> web.Response:
+        try:
+            payload = orjson.loads(await request.read())
+            sql = payload["sql"]
+            parameters = payload.get("parameters")
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return _error(400, 'expected a JSON body {"sql": "...", "parameters": {...}}')
+        try:
+            result = await asyncio.to_thread(self.pipeline.warehouse.query, sql, parameters)
+        except WarehouseError as error:
+            return _error(400, str(error))
+        body = {"columns": result.columns, "rows": result.rows}
+        return web.Response(body=to_json(body), content_type="application/json")
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.Response(status=status, body=to_json({"error": message}),
+                        content_type="application/json")

@@ -1,0 +1,175 @@
+"""The local stack in the background: the Kafka broker and the worker on embedded ClickHouse."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from streams.local_kafka import BrokerError, LocalKafka
+from streams.processes import process_alive, terminate_process_group
+from streams.reader import worker_health
+from streams.settings import Settings
+from streams.topics import ensure_topics
+
+
+class StackError(RuntimeError):
+    """A part of the local stack could not be started."""
+
+
+@dataclass(frozen=True)
+class StartedStack:
+    """Timings of `up`, in seconds (0 for a part that was already running)."""
+
+    broker_seconds: float
+    worker_seconds: float
+
+
+@dataclass(frozen=True)
+class LocalWorker:
+    """The background worker process: pid file, log file, start and stop."""
+
+    settings: Settings
+
+    @property
+    def pid_file(self) -> Path:
+        """Holds the worker's pid while it runs."""
+        return self.settings.state_dir / "worker.pid"
+
+    @property
+    def log_file(self) -> Path:
+        """The worker's log."""
+        return self.settings.state_dir / "logs" / "worker.log"
+
+    def running_pid(self) -> int | None:
+        """The worker's pid if its process is alive."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if process_alive(pid) else None
+
+    def start(self, timeout: float = 180.0) -> float:
+        """Start `worksignals worker` in the background; wait until it answers /health."""
+        if self.running_pid() is not None:
+            return 0.0
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **settings_env(self.settings)}
+        begin = time.monotonic()
+        with open(self.log_file, "ab") as log:
+            process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "streams.cli", "worker"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=env, start_new_session=True,
+            )
+        self.pid_file.write_text(str(process.pid))
+        while time.monotonic() - begin < timeout:
+            if process.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise StackError(f"the worker exited with code {process.returncode}; "
+                                 f"see {self.log_file}")
+            if worker_health(self.settings, timeout=1.0) is not None:
+                return time.monotonic() - begin
+            time.sleep(0.3)
+        self.stop()
+        raise StackError(f"the worker did not answer after {timeout:.0f}s; see {self.log_file}")
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """Stop the worker gracefully (SIGTERM, SIGKILL after timeout)."""
+        pid = self.running_pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        terminate_process_group(pid, timeout)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as WORKSIGNALS_* variables, so a child process sees the same config."""
+    env = {}
+    for name, value in settings.model_dump(exclude_none=True).items():
+        env[f"WORKSIGNALS_{name.upper()}"] = str(value)
+    return env
+
+
+def up(settings: Settings) -> StartedStack:
+    """Fetch and start the broker, create the topics, start the worker."""
+    try:
+        broker_seconds = LocalKafka(settings).start()
+    except BrokerError as error:
+        raise StackError(str(error)) from error
+    asyncio.run(ensure_topics(settings))
+    worker_seconds = LocalWorker(settings).start()
+    return StartedStack(broker_seconds, worker_seconds)
+
+
+def down(settings: Settings) -> tuple[bool, bool]:
+    """Stop the worker, then the broker; say which were running."""
+    worker = LocalWorker(settings).stop()
+    broker = LocalKafka(settings).stop()
+    return worker, broker
+
+
+def status(settings: Settings) -> dict[str, Any]:
+    """Broker and worker liveness, consumer lag and the worker's progress."""
+    broker = LocalKafka(settings)
+    broker_up = broker.running_pid() is not None or _kafka_answers(settings)
+    health = worker_health(settings)
+    report: dict[str, Any] = {
+        "broker": {"up": broker_up, "bootstrap": settings.kafka_bootstrap,
+                   "pid": broker.running_pid()},
+        "worker": {"up": health is not None, "pid": LocalWorker(settings).running_pid(),
+                   "url": settings.worker_url},
+        "clickhouse": settings.clickhouse,
+    }
+    if health is not None:
+        report["worker"].update(health)
+    if broker_up:
+        report["lag"] = asyncio.run(_lag(settings))
+    return report
+
+
+def _kafka_answers(settings: Settings) -> bool:
+    host, port = LocalKafka(settings).host_port
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+async def _lag(settings: Settings) -> dict[str, Any]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        lag: dict[str, Any] = {}
+        for group, topic in ((settings.ingest_group, settings.topic_events),
+                             (settings.projection_group, settings.topic_ingested),
+                             (None, settings.topic_dlq)):
+            partitions = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            ends = await consumer.end_offsets(tps) if tps else {}
+            if group is None:
+                lag["dlq_records"] = sum(ends.values())
+                continue
+            committed = await admin.list_consumer_group_offsets(group)
+            lag[topic] = {
+                str(tp.partition): end - (committed[tp].offset if tp in committed else 0)
+                for tp, end in ends.items()
+            }
+        return lag
+    finally:
+        await consumer.stop()
+        await admin.close()

@@ -1,0 +1,33 @@
+"""Creating the pipeline's topics with the configured partition count."""
+
+from __future__ import annotations
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from streams.settings import Settings
+
+
+def pipeline_topics(settings: Settings) -> list[str]:
+    """Every topic the pipeline reads or writes (Faust creates its changelogs itself)."""
+    return [settings.topic_events, settings.topic_dlq, settings.topic_ingested,
+            settings.topic_alerts]
+
+
+async def ensure_topics(settings: Settings, names: list[str] | None = None) -> None:
+    """Create missing topics; existing ones are left as they are."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [n for n in (names or pipeline_topics(settings)) if n not in existing]
+        if not wanted:
+            return
+        new = [NewTopic(name, num_partitions=settings.partitions, replication_factor=1)
+               for name in wanted]
+        try:
+            await admin.create_topics(new)
+        except TopicAlreadyExistsError:
+            pass  # another process created it meanwhile
+    finally:
+        await admin.close()

@@ -1,0 +1,32 @@
+"""Running the worker: topics, the Faust worker, logging."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import faust
+
+from streams.app import Pipeline
+from streams.logs import configure_logging
+from streams.settings import Settings
+from streams.topics import ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(settings: Settings) -> None:
+    """Create missing topics, then run the Faust worker in the foreground until SIGTERM/SIGINT."""
+    asyncio.run(ensure_topics(settings))
+    pipeline = Pipeline(settings)
+    worker = faust.Worker(
+        pipeline.app, loglevel=settings.log_level, quiet=True,
+        logging_config=None, override_logging=False,
+    )
+    configure_logging(settings)
+    log.info("worker starting: kafka=%s clickhouse=%s http=%s", settings.kafka_bootstrap,
+             settings.clickhouse, settings.worker_url)
+    try:
+        worker.execute_from_commandline()
+    finally:
+        pipeline.warehouse.close()
