@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from streams.local_kafka import BrokerError, LocalKafka
 from streams.processes import process_alive, terminate_process_group
 from streams.reader import worker_health
 from streams.settings import Settings
-from streams.topics import ensure_topics
+from streams.topics import end_offsets, ensure_topics
 
 
 class StackError(RuntimeError):
@@ -150,26 +149,18 @@ def _kafka_answers(settings: Settings) -> bool:
 
 async def _lag(settings: Settings) -> dict[str, Any]:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
-    await consumer.start()
     try:
         lag: dict[str, Any] = {}
         for group, topic in ((settings.ingest_group, settings.topic_events),
-                             (settings.projection_group, settings.topic_ingested),
-                             (None, settings.topic_dlq)):
-            partitions = consumer.partitions_for_topic(topic) or set()
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-            ends = await consumer.end_offsets(tps) if tps else {}
-            if group is None:
-                lag["dlq_records"] = sum(ends.values())
-                continue
+                             (settings.projection_group, settings.topic_ingested)):
+            ends = await end_offsets(settings, topic)
             committed = await admin.list_consumer_group_offsets(group)
             lag[topic] = {
                 str(tp.partition): end - (committed[tp].offset if tp in committed else 0)
                 for tp, end in ends.items()
             }
+        lag["dlq_records"] = sum((await end_offsets(settings, settings.topic_dlq)).values())
         return lag
     finally:
-        await consumer.stop()
         await admin.close()

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
 from streams.reader import Reader
 from streams.settings import Settings
+from streams.topics import end_offsets
 
 PRODUCER_MAX_REQUEST_BYTES = 1024 * 1024
 """The producer's (and the broker's default) largest message."""
@@ -139,7 +140,7 @@ async def wait_until_processed(settings: Settings, result: PublishResult,
     deadline = time.monotonic() + timeout
     targets = {TopicPartition(result.topic, p): high + 1 for p, (_, high) in result.ranges.items()}
     await _wait_for_group(settings, settings.ingest_group, targets, deadline)
-    forwarded = await _end_offsets(settings, settings.topic_ingested)
+    forwarded = await end_offsets(settings, settings.topic_ingested)
     await _wait_for_group(settings, settings.projection_group,
                           {tp: o for tp, o in forwarded.items() if o > 0}, deadline)
 
@@ -162,20 +163,6 @@ async def _wait_for_group(settings: Settings, group: str, targets: dict[TopicPar
             await asyncio.sleep(0.25)
     finally:
         await admin.close()
-
-
-async def _end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    await consumer.start()
-    try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - fresh metadata
-            partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in partitions]
-        return dict(await consumer.end_offsets(tps)) if tps else {}
-    finally:
-        await consumer.stop()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,80 @@
+"""A real Kafka broker for the session, and background workers on their own topics and chDB."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streams.local_kafka import LocalKafka
+from streams.localstack import LocalWorker
+from streams.settings import PROJECT_ROOT, Settings
+from streams.topics import ensure_topics
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """One KRaft node on free loopback ports for the whole session; stopped at the end."""
+    settings = Settings(
+        state_dir=tmp_path_factory.mktemp("broker"),
+        kafka_bootstrap=f"127.0.0.1:{free_port()}",
+        kafka_controller_port=free_port(),
+        kafka_home=PROJECT_ROOT / ".worksignals" / "kafka",
+    )
+    kafka = LocalKafka(settings)
+    seconds = kafka.start()
+    print(f"\nKafka broker ready in {seconds:.1f}s at {settings.kafka_bootstrap}")
+    yield settings
+    kafka.stop()
+
+
+WorkerFactory = Callable[..., Settings]
+
+
+@pytest.fixture
+def start_worker(broker: Settings, tmp_path: Path) -> Iterator[WorkerFactory]:
+    """Start background workers with unique topics, app id, chDB path and HTTP port.
+
+    Calling it again with the same `settings` restarts a worker on the same state.
+    """
+    started: list[LocalWorker] = []
+
+    def start(settings: Settings | None = None, **overrides: Any) -> Settings:
+        if settings is None:
+            name = f"t{uuid.uuid4().hex[:10]}"
+            settings = Settings(
+                state_dir=tmp_path / name,
+                kafka_bootstrap=broker.kafka_bootstrap,
+                kafka_home=broker.kafka_home,
+                web_port=free_port(),
+                app_id=name,
+                topic_events=f"{name}.events",
+                topic_dlq=f"{name}.events.dlq",
+                topic_ingested=f"{name}.ingested",
+                topic_alerts=f"{name}.alerts",
+                **overrides,
+            )
+            asyncio.run(ensure_topics(settings))
+        worker = LocalWorker(settings)
+        worker.start()
+        started.append(worker)
+        return settings
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -1,0 +1,188 @@
+"""The pipeline end to end on the real broker and chDB: hostile input, replays, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from streams.localstack import LocalWorker
+from streams.publish import PublishResult, outcome, publish_lines, wait_until_processed
+from streams.reader import WorkerReader, worker_health
+from streams.sample import sample_lines
+from streams.settings import Settings
+from tests.factories import body, raw
+from tests.integration.conftest import WorkerFactory
+
+pytestmark = pytest.mark.integration
+
+
+def publish(settings: Settings, lines: list[bytes]) -> PublishResult:
+    """Publish lines and wait until the worker stored and projected them."""
+    result = asyncio.run(publish_lines(settings, iter(enumerate(lines, start=1))))
+    asyncio.run(wait_until_processed(settings, result, timeout=300))
+    return result
+
+
+def query(settings: Settings, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Rows of a read-only query through the running worker."""
+    reader = WorkerReader(settings)
+    try:
+        return reader.query(sql, params).rows
+    finally:
+        reader.close()
+
+
+def hostile_messages() -> dict[str, list[bytes]]:
+    """Bad input by the reason code it must be rejected with."""
+    without_minutes = {k: v for k, v in body("time.logged").items() if k != "minutes"}
+    return {
+        "invalid_json": [b'{"event_id": "cut', b"\xff\xfe not utf-8 \x80", b"{]"],
+        "not_an_object": [b"[1, 2, 3]", b'"just a string"', b"12"],
+        "unknown_type": [raw("clock.ticked", type="time.teleported")],
+        "missing_field": [orjson.dumps(without_minutes),
+                          orjson.dumps({"event_id": "no-type", "occurred_at": "2026-03-02T10:00:00Z"})],
+        "invalid_field": [raw("time.logged", minutes=0), raw("time.logged", minutes=5000),
+                          raw("time.logged", minutes="60"), raw("time.logged", billable="no")],
+        "naive_timestamp": [raw("time.logged", occurred_at="2026-03-02T17:00:00")],
+        "unsupported_schema_version": [raw("time.logged", schema_version=2)],
+        "future_work_date": [raw("time.logged", work_date="2026-03-09")],
+        "too_large": [raw("decision.recorded", note="x" * 1000, padding="p" * 100_000)],
+    }
+
+
+def valid_time_entries(count: int) -> list[bytes]:
+    return [
+        raw("time.logged", event_id=f"valid-{i}", entry_id=f"entry-{i}",
+            contributor_id=f"c{i % 40}", work_date=f"2026-03-0{1 + i % 2}",
+            minutes=1 + i % 480, billable=i % 3 != 0)
+        for i in range(count)
+    ]
+
+
+def test_every_message_lands_once_in_the_store_or_the_dead_letter_path(
+    start_worker: WorkerFactory,
+) -> None:
+    settings = start_worker(max_event_bytes=64 * 1024)
+    valid = valid_time_entries(10_000)
+    hostile = hostile_messages()
+    bad = [(reason, message) for reason, messages in hostile.items() for message in messages]
+    too_big_for_kafka = b'{"event_id": "huge", "note": "' + b"h" * (2 * 1024 * 1024) + b'"}'
+    lines = list(valid)
+    rng = random.Random(5)
+    for _reason, message in bad:
+        lines.insert(rng.randrange(len(lines)), message)
+    lines.insert(rng.randrange(len(lines)), too_big_for_kafka)
+
+    result = publish(settings, lines)
+
+    # The producer refuses the 2 MB message: reported with its line, kept on disk.
+    assert len(result.unpublished) == 1
+    refused = result.unpublished[0]
+    assert lines[refused.line - 1] == too_big_for_kafka
+    assert "too large" in refused.error
+    assert result.unpublished_file is not None
+    assert result.unpublished_file.read_bytes() == too_big_for_kafka + b"\n"
+    assert result.published == len(valid) + len(bad)
+
+    # Every valid event is in the event store exactly once.
+    stored = query(settings, "SELECT count(), uniqExact(event_id) FROM events FINAL "
+                             "WHERE startsWith(event_id, 'valid-')")
+    assert stored == [(10_000, 10_000)]
+    # Every invalid one is in rejected_events with its reason and its exact bytes.
+    rows = query(settings, "SELECT reason, hex(raw), raw_bytes FROM rejected_events FINAL "
+                           "WHERE topic = {t:String}", t=settings.topic_events)
+    assert Counter((r[0], r[1]) for r in rows) == Counter((reason, m.hex().upper()) for reason, m in bad)
+    assert all(r[2] == len(bytes.fromhex(r[1])) for r in rows)
+    # Accepted plus rejected equals published, counted from the two tables.
+    counts = outcome(WorkerReader(settings), result)
+    assert (counts.stored, counts.duplicates, counts.rejected) == (10_000, 0, len(bad))
+    assert counts.stored + counts.rejected == result.published
+    assert counts.rejected_by_reason == dict(Counter(reason for reason, _ in bad))
+
+    # The dead-letter topic holds the original bytes with the reason in the headers.
+    dead = asyncio.run(read_topic(settings, settings.topic_dlq, len(bad)))
+    assert Counter((h["reason"], v) for v, h in dead) == Counter(bad)
+    assert all({"message", "topic", "partition", "offset"} <= h.keys() for _, h in dead)
+    assert {h["topic"] for _, h in dead} == {settings.topic_events}
+
+    # The projection counted every valid minute once, and the worker is still running.
+    minutes = query(settings, "SELECT sum(logged_minutes), sum(entries) FROM contributor_daily FINAL")
+    assert minutes == [(sum(1 + i % 480 for i in range(10_000)), 10_000)]
+    assert LocalWorker(settings).running_pid() is not None
+    assert worker_health(settings) is not None
+
+
+async def read_topic(settings: Settings, topic: str, count: int) -> list[tuple[bytes, dict[str, str]]]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    records: list[tuple[bytes, dict[str, str]]] = []
+    try:
+        while len(records) < count:
+            batch = await asyncio.wait_for(consumer.getmany(timeout_ms=1000), timeout=30)
+            for rs in batch.values():
+                records += [(r.value, {k: v.decode() for k, v in r.headers}) for r in rs]
+    finally:
+        await consumer.stop()
+    return records
+
+
+DAILY = ("SELECT org_id, contributor_id, work_date, logged_minutes, billable_minutes, entries, "
+         "computed_at, visible_to_ops_at FROM contributor_daily FINAL "
+         "ORDER BY org_id, contributor_id, work_date")
+
+
+def test_publishing_the_same_file_twice_changes_no_table(start_worker: WorkerFactory) -> None:
+    settings = start_worker()
+    lines = list(sample_lines())
+    first = publish(settings, lines)
+    daily = query(settings, DAILY)
+    events = query(settings, "SELECT event_id, payload FROM events FINAL ORDER BY event_id")
+    assert daily and events
+    first_counts = outcome(WorkerReader(settings), first)
+
+    second = publish(settings, lines)
+
+    assert query(settings, DAILY) == daily
+    assert query(settings, "SELECT event_id, payload FROM events FINAL ORDER BY event_id") == events
+    again = outcome(WorkerReader(settings), second)
+    assert again.stored == 0
+    assert again.duplicates == first_counts.stored
+    assert again.rejected == first_counts.rejected == 5
+
+
+def test_amendments_after_a_restart_replace_entries_instead_of_adding(
+    start_worker: WorkerFactory,
+) -> None:
+    settings = start_worker()
+    publish(settings, [
+        raw("time.logged", entry_id="e1", minutes=60, billable=True),
+        raw("time.logged", entry_id="e2", minutes=30, billable=False),
+        raw("time.logged", entry_id="e3", minutes=45, contributor_id="ben"),
+    ])
+    assert day_rows(settings) == {("ana", 90, 60, 1 + 1), ("ben", 45, 45, 1)}
+
+    before = LocalWorker(settings).running_pid()
+    assert LocalWorker(settings).stop()
+    start_worker(settings)  # the state comes back from disk and the changelog
+    assert LocalWorker(settings).running_pid() not in (None, before)
+
+    publish(settings, [
+        raw("time.logged", entry_id="e1", revision=2, minutes=120, billable=True),
+        raw("time.logged", entry_id="e2", revision=1, minutes=500, billable=True),  # not newer
+        raw("time.deleted", entry_id="e3", revision=2),
+        raw("time.logged", entry_id="e1", revision=1, minutes=5, billable=True),  # older
+    ])
+    assert day_rows(settings) == {("ana", 150, 120, 2), ("ben", 0, 0, 0)}
+
+
+def day_rows(settings: Settings) -> set[tuple[Any, ...]]:
+    rows = query(settings, "SELECT contributor_id, logged_minutes, billable_minutes, entries "
+                           "FROM contributor_daily FINAL WHERE work_date = '2026-03-02'")
+    return {tuple(r) for r in rows}

@@ -1,0 +1,162 @@
+"""contributor_daily: revisions, deletions, moves, and order/duplicate independence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from events.models import TimeDeleted, TimeLogged
+from projections import contributor_daily as cd
+from tests.factories import event
+
+
+def logged(**fields: Any) -> TimeLogged:
+    e = event("time.logged", **fields)
+    assert isinstance(e, TimeLogged)
+    return e
+
+
+def deleted(**fields: Any) -> TimeDeleted:
+    e = event("time.deleted", **fields)
+    assert isinstance(e, TimeDeleted)
+    return e
+
+
+def fold(events: list[TimeLogged | TimeDeleted]) -> dict[str, Any]:
+    store: dict[str, Any] = {}
+    for e in events:
+        cd.apply(store, e)
+    return store
+
+
+def minutes(store: dict[str, Any], contributor: str, day: str, org: str = "acme") -> tuple[int, int, int]:
+    d = cd.day(store, (org, contributor, day))
+    return d.logged_minutes, d.billable_minutes, d.entries
+
+
+def test_entries_sum_per_contributor_day() -> None:
+    store = fold([
+        logged(entry_id="a", minutes=60, billable=True),
+        logged(entry_id="b", minutes=30, billable=False),
+        logged(entry_id="c", minutes=45, contributor_id="ben"),
+    ])
+    assert minutes(store, "ana", "2026-03-02") == (90, 60, 2)
+    assert minutes(store, "ben", "2026-03-02") == (45, 45, 1)
+    day = cd.day(store, ("acme", "ana", "2026-03-02"))
+    assert (day.logged_hours, day.billable_hours, day.non_billable_hours) == (1.5, 1.0, 0.5)
+
+
+def test_higher_revision_replaces_and_lower_or_equal_changes_nothing() -> None:
+    store = fold([
+        logged(entry_id="a", revision=2, minutes=120),
+        logged(entry_id="a", revision=1, minutes=30),
+        logged(entry_id="a", revision=2, minutes=999 % 1440),
+    ])
+    assert minutes(store, "ana", "2026-03-02") == (120, 120, 1)
+    store = fold([logged(entry_id="a", revision=1, minutes=30),
+                  logged(entry_id="a", revision=3, minutes=90, billable=False)])
+    assert minutes(store, "ana", "2026-03-02") == (90, 0, 1)
+
+
+def test_amendment_moves_an_entry_to_another_day_and_contributor() -> None:
+    store = fold([logged(entry_id="a", minutes=60),
+                  logged(entry_id="a", revision=2, minutes=60, work_date="2026-03-03",
+                         occurred_at="2026-03-03T10:00:00Z", contributor_id="ben")])
+    assert minutes(store, "ana", "2026-03-02") == (0, 0, 0)
+    assert minutes(store, "ben", "2026-03-03") == (60, 60, 1)
+
+
+def test_deletion_needs_a_higher_revision() -> None:
+    store = fold([logged(entry_id="a", revision=2, minutes=60), deleted(entry_id="a", revision=2)])
+    assert minutes(store, "ana", "2026-03-02") == (60, 60, 1)
+    cd.apply(store, deleted(entry_id="a", revision=3))
+    assert minutes(store, "ana", "2026-03-02") == (0, 0, 0)
+    cd.apply(store, logged(entry_id="a", revision=3, minutes=10))
+    assert minutes(store, "ana", "2026-03-02") == (0, 0, 0)
+    cd.apply(store, logged(entry_id="a", revision=4, minutes=10))
+    assert minutes(store, "ana", "2026-03-02") == (10, 10, 1)
+
+
+def test_orgs_never_mix() -> None:
+    store = fold([logged(entry_id="a", minutes=60, org_id="acme"),
+                  logged(entry_id="a", minutes=30, org_id="globex")])
+    assert minutes(store, "ana", "2026-03-02", "acme") == (60, 60, 1)
+    assert minutes(store, "ana", "2026-03-02", "globex") == (30, 30, 1)
+
+
+def test_apply_reports_every_day_it_changed() -> None:
+    store: dict[str, Any] = {}
+    assert cd.apply(store, logged(entry_id="a")) == {("acme", "ana", "2026-03-02")}
+    moved = logged(entry_id="a", revision=2, work_date="2026-03-01")
+    assert cd.apply(store, moved) == {("acme", "ana", "2026-03-01"), ("acme", "ana", "2026-03-02")}
+    assert cd.apply(store, moved) == set()
+
+
+def test_computed_at_is_the_latest_change_in_event_time() -> None:
+    store = fold([logged(entry_id="a", occurred_at="2026-03-02T09:00:00Z"),
+                  logged(entry_id="b", occurred_at="2026-03-02T18:30:00+01:00")])
+    assert cd.day(store, ("acme", "ana", "2026-03-02")).computed_at == dt.datetime(
+        2026, 3, 2, 17, 30, tzinfo=dt.UTC)
+
+
+# Property: any order, any duplication, any batching gives the same days.
+
+DAYS = ["2026-03-01", "2026-03-02", "2026-03-03"]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[TimeLogged | TimeDeleted]:
+    events: list[TimeLogged | TimeDeleted] = []
+    for n in range(draw(st.integers(1, 4))):
+        revisions = draw(st.lists(st.integers(1, 6), min_size=1, max_size=4, unique=True))
+        for revision in revisions:
+            at = f"2026-03-03T{revision:02d}:00:00Z"
+            if draw(st.integers(0, 4)) == 0:
+                events.append(deleted(entry_id=f"e{n}", revision=revision, occurred_at=at))
+            else:
+                events.append(logged(
+                    entry_id=f"e{n}", revision=revision, occurred_at=at,
+                    contributor_id=draw(st.sampled_from(["ana", "ben"])),
+                    work_date=draw(st.sampled_from(DAYS)), minutes=draw(st.integers(1, 600)),
+                    billable=draw(st.booleans())))
+    return events
+
+
+def days_of(store: dict[str, Any]) -> dict[str, cd.ContributorDay]:
+    keys = [k for k in store if k.startswith("day|")]
+    return {k: cd.day(store, tuple(k.split("|")[1:])) for k in keys}  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(history=histories(), data=st.data())
+def test_any_order_duplication_and_batching_gives_the_same_days(
+    history: list[TimeLogged | TimeDeleted], data: st.DataObject
+) -> None:
+    expected = days_of(fold(sorted(history, key=lambda e: (e.entry_id, e.revision))))
+    shuffled = data.draw(st.permutations(history))
+    duplicated = shuffled + data.draw(st.lists(st.sampled_from(history), max_size=6))
+    store: dict[str, Any] = {}
+    for e in duplicated:
+        cd.apply(store, e)
+    assert days_of(store) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(history=histories())
+def test_days_equal_a_recount_of_the_latest_revisions(history: list[TimeLogged | TimeDeleted]) -> None:
+    latest: dict[str, TimeLogged | TimeDeleted] = {}
+    for e in history:
+        if e.entry_id not in latest or e.revision > latest[e.entry_id].revision:
+            latest[e.entry_id] = e
+    totals: dict[tuple[str, str], int] = {}
+    for e in latest.values():
+        if isinstance(e, TimeLogged):
+            key = (e.contributor_id, e.work_date.isoformat())
+            totals[key] = totals.get(key, 0) + e.minutes
+    store = fold(history)
+    for contributor in ("ana", "ben"):
+        for day in DAYS:
+            assert minutes(store, contributor, day)[0] == totals.get((contributor, day), 0)
