@@ -20,6 +20,7 @@ integration: install broker
 
 lint: install
 	$(BIN)/ruff check events projections streams sinks tests
+	$(BIN)/ruff format --check events projections streams sinks tests
 	$(BIN)/mypy
 
 prerequisites:

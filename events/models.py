@@ -8,7 +8,7 @@ in the raw JSON), and carries the common fields of the contract.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -38,7 +38,8 @@ def _in_range(value: dt.date) -> dt.date:
     day = value.date() if isinstance(value, dt.datetime) else value
     if not EARLIEST <= day <= LATEST:
         raise PydanticCustomError(
-            "out_of_range", "{value} is outside the supported range {earliest} to {latest}",
+            "out_of_range",
+            "{value} is outside the supported range {earliest} to {latest}",
             {"value": str(value), "earliest": str(EARLIEST), "latest": str(LATEST)},
         )
     return value
@@ -126,7 +127,8 @@ class ProjectPlanned(BaseEvent):
     def _plan_is_consistent(self) -> ProjectPlanned:
         if self.end_date < self.start_date:
             raise PydanticCustomError(
-                "end_before_start", "end_date {end} is before start_date {start}",
+                "end_before_start",
+                "end_date {end} is before start_date {start}",
                 {"end": str(self.end_date), "start": str(self.start_date)},
             )
         if self.billing == "time_and_materials" and self.bill_rate is None:
@@ -263,20 +265,18 @@ EVENT_TYPES: dict[str, type[BaseEvent]] = {
 """Event type name -> model."""
 
 Event = Annotated[
-    Union[
-        ContributorProfiled,
-        ContributorTimeOff,
-        ProjectPlanned,
-        TimeLogged,
-        TimeDeleted,
-        TaskBlocked,
-        TaskUnblocked,
-        HandoffRequested,
-        HandoffAccepted,
-        HandoffCompleted,
-        DecisionRecorded,
-        ClockTicked,
-    ],
+    ContributorProfiled
+    | ContributorTimeOff
+    | ProjectPlanned
+    | TimeLogged
+    | TimeDeleted
+    | TaskBlocked
+    | TaskUnblocked
+    | HandoffRequested
+    | HandoffAccepted
+    | HandoffCompleted
+    | DecisionRecorded
+    | ClockTicked,
     Field(discriminator="type"),
 ]
 """Any event of the contract, discriminated by its `type` field."""

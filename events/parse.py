@@ -104,8 +104,10 @@ def parse(raw: bytes, source: Source, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) 
         return Rejected(b"", Reason.INVALID_JSON, "message has no value (tombstone)", source)
     if len(raw) > max_bytes:
         return Rejected(
-            raw, Reason.TOO_LARGE,
-            f"event is {len(raw)} bytes; the limit is {max_bytes} bytes", source,
+            raw,
+            Reason.TOO_LARGE,
+            f"event is {len(raw)} bytes; the limit is {max_bytes} bytes",
+            source,
         )
     try:
         event = EVENT_ADAPTER.validate_json(raw)
@@ -144,9 +146,11 @@ def _reject(raw: bytes, error: ValidationError, source: Source) -> Rejected:
     if isinstance(version, int) and not isinstance(version, bool) and version != SCHEMA_VERSION:
         # Checked here as well because an unknown type hides the other fields' errors.
         return Rejected(
-            raw, Reason.UNSUPPORTED_SCHEMA_VERSION,
+            raw,
+            Reason.UNSUPPORTED_SCHEMA_VERSION,
             f"schema_version {version} is not supported; this pipeline reads version 1",
-            source, org_id,
+            source,
+            org_id,
         )
 
     classified = [(_ERROR_REASONS.get(e["type"], Reason.INVALID_FIELD), e) for e in errors]
@@ -191,8 +195,14 @@ def _json_kind(raw: bytes) -> str:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return "something else"
-    names = {list: "an array", str: "a string", int: "a number", float: "a number",
-             bool: "a boolean", type(None): "null"}
+    names = {
+        list: "an array",
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
 
 

@@ -123,8 +123,9 @@ def day(store: Store, key: DayKey) -> ContributorDay:
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def _next_state(entry: dict[str, Any] | None, event: TimeLogged | TimeDeleted,
-                mentioned: list[str]) -> dict[str, Any]:
+def _next_state(
+    entry: dict[str, Any] | None, event: TimeLogged | TimeDeleted, mentioned: list[str]
+) -> dict[str, Any]:
     days = list(entry["days"]) if entry else []
     if mentioned and mentioned not in days:
         days.append(mentioned)

@@ -25,17 +25,41 @@ MIGRATIONS_DIR = PROJECT_ROOT / "deploy" / "clickhouse"
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "events": (
-        "org_id", "event_id", "type", "occurred_at", "payload",
-        "topic", "partition", "offset", "ingested_at", "keep",
+        "org_id",
+        "event_id",
+        "type",
+        "occurred_at",
+        "payload",
+        "topic",
+        "partition",
+        "offset",
+        "ingested_at",
+        "keep",
     ),
     "rejected_events": (
-        "topic", "partition", "offset", "org_id", "reason", "message",
-        "raw", "raw_bytes", "rejected_at",
+        "topic",
+        "partition",
+        "offset",
+        "org_id",
+        "reason",
+        "message",
+        "raw",
+        "raw_bytes",
+        "rejected_at",
     ),
     "contributor_daily": (
-        "org_id", "contributor_id", "work_date", "logged_minutes", "billable_minutes",
-        "logged_hours", "billable_hours", "non_billable_hours", "entries",
-        "computed_at", "visible_to_ops_at", "version",
+        "org_id",
+        "contributor_id",
+        "work_date",
+        "logged_minutes",
+        "billable_minutes",
+        "logged_hours",
+        "billable_hours",
+        "non_billable_hours",
+        "entries",
+        "computed_at",
+        "visible_to_ops_at",
+        "version",
     ),
 }
 """Columns written by the pipeline, per table, in insert order."""
@@ -108,13 +132,16 @@ class Warehouse:
             except ClickHouseError as error:
                 raise WarehouseError(f"insert into {table} failed: {error}") from error
 
-    def query(self, sql: str, parameters: Mapping[str, Any] | None = None,
-              readonly: bool = True) -> QueryResult:
+    def query(
+        self, sql: str, parameters: Mapping[str, Any] | None = None, readonly: bool = True
+    ) -> QueryResult:
         """Run a query; with readonly (the default) ClickHouse refuses any change."""
         settings = {"readonly": 1} if readonly else None
         with self._lock:
             try:
-                result = self._client.query(sql, parameters=parameters, settings=settings)
+                result = self._client.query(
+                    sql, parameters=dict(parameters or {}), settings=settings
+                )
             except ClickHouseError as error:
                 raise WarehouseError(str(error)) from error
         return QueryResult(list(result.column_names), [tuple(row) for row in result.result_rows])
@@ -172,9 +199,13 @@ class MemorySink:
         """Record the rows as dicts keyed by column name."""
         for table, rows in batch.items():
             names = COLUMNS[table]
-            self.tables.setdefault(table, []).extend(dict(zip(names, row)) for row in rows)
+            self.tables.setdefault(table, []).extend(
+                dict(zip(names, row, strict=True)) for row in rows
+            )
 
-    def final(self, table: str, key: Sequence[str], version: str | None = None) -> list[dict[str, Any]]:
+    def final(
+        self, table: str, key: Sequence[str], version: str | None = None
+    ) -> list[dict[str, Any]]:
         """Rows as ReplacingMergeTree FINAL would return them: the highest version per key."""
         latest: dict[tuple[Any, ...], dict[str, Any]] = {}
         for row in self.tables.get(table, []):

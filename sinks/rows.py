@@ -17,9 +17,16 @@ def event_rows(accepted: Iterable[Accepted], now: dt.datetime) -> list[tuple[obj
     keep = _KEEP_MAX - int(now.timestamp() * 1_000_000)
     return [
         (
-            a.event.org_id, a.event.event_id, a.event.type,  # type: ignore[attr-defined]
-            a.event.occurred_at.astimezone(dt.UTC), a.raw.decode("utf-8"),
-            a.source.topic, a.source.partition, a.source.offset, now, keep,
+            a.event.org_id,
+            a.event.event_id,
+            a.event.type,  # type: ignore[attr-defined]
+            a.event.occurred_at.astimezone(dt.UTC),
+            a.raw.decode("utf-8"),
+            a.source.topic,
+            a.source.partition,
+            a.source.offset,
+            now,
+            keep,
         )
         for a in accepted
     ]
@@ -29,18 +36,35 @@ def rejected_rows(rejected: Iterable[Rejected], now: dt.datetime) -> list[tuple[
     """Rows of rejected_events: the original bytes exactly, with reason and source."""
     return [
         (
-            r.source.topic, r.source.partition, r.source.offset, r.org_id,
-            r.reason.value, r.message, r.raw, len(r.raw), now,
+            r.source.topic,
+            r.source.partition,
+            r.source.offset,
+            r.org_id,
+            r.reason.value,
+            r.message,
+            r.raw,
+            len(r.raw),
+            now,
         )
         for r in rejected
     ]
 
 
-def contributor_day_row(day: ContributorDay, first_look: dt.timedelta,
-                        version: int) -> tuple[object, ...]:
+def contributor_day_row(
+    day: ContributorDay, first_look: dt.timedelta, version: int
+) -> tuple[object, ...]:
     """A contributor_daily snapshot row."""
     return (
-        day.org_id, day.contributor_id, day.work_date, day.logged_minutes,
-        day.billable_minutes, day.logged_hours, day.billable_hours, day.non_billable_hours,
-        day.entries, day.computed_at, day.computed_at + first_look, version,
+        day.org_id,
+        day.contributor_id,
+        day.work_date,
+        day.logged_minutes,
+        day.billable_minutes,
+        day.logged_hours,
+        day.billable_hours,
+        day.non_billable_hours,
+        day.entries,
+        day.computed_at,
+        day.computed_at + first_look,
+        version,
     )

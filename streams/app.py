@@ -21,6 +21,7 @@ from events.models import EVENT_ADAPTER, TimeDeleted, TimeLogged
 from projections import contributor_daily
 from sinks.clickhouse import Warehouse
 from sinks.rows import contributor_day_row
+from streams import metrics
 from streams.http import WorkerHttp
 from streams.ingest import IngestStage
 from streams.settings import Settings
@@ -59,7 +60,9 @@ class Pipeline:
         self.last_projection_write: dt.datetime | None = None
         self.state = self.app.Table("projection-state", partitions=settings.partitions)
         ingested = self.app.topic(
-            settings.topic_ingested, key_serializer="raw", value_serializer="raw",
+            settings.topic_ingested,
+            key_serializer="raw",
+            value_serializer="raw",
             partitions=settings.partitions,
         )
         self.app.service(self.ingest)  # type: ignore[arg-type]  # instances are accepted
@@ -72,7 +75,7 @@ class Pipeline:
         Rows go to ClickHouse before the next `take` acknowledges the messages, so
         offsets are committed only after the rows are stored.
         """
-        async for events in stream.take_events(
+        async for events in stream.take_events(  # type: ignore[attr-defined]
             TAKE_MAX_MESSAGES, within=self.settings.flush_interval_seconds
         ):
             touched: set[contributor_daily.DayKey] = set()
@@ -91,6 +94,7 @@ class Pipeline:
             if isinstance(event, TimeLogged | TimeDeleted):
                 touched |= contributor_daily.apply(self.state, event)
         self.projected_events += len(batch["events"])
+        metrics.PROJECTED_EVENTS.inc(len(batch["events"]))
         return touched
 
     async def _write_days(self, touched: set[contributor_daily.DayKey]) -> None:
@@ -105,9 +109,11 @@ class Pipeline:
         delay = 0.5
         while True:
             try:
-                await asyncio.to_thread(self.warehouse.write, {"contributor_daily": rows})
+                with metrics.CLICKHOUSE_WRITE_SECONDS.labels("projection").time():
+                    await asyncio.to_thread(self.warehouse.write, {"contributor_daily": rows})
                 break
-            except Exception as error:  # noqa: BLE001 - retried until ClickHouse takes it
+            except Exception as error:
+                metrics.SINK_FAILURES.labels("projection").inc()
                 log.error("writing contributor_daily failed, retrying in %.1fs: %s", delay, error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
@@ -122,6 +128,7 @@ class Pipeline:
             "projection": {
                 "events": self.projected_events,
                 "last_write_at": self.last_projection_write.isoformat()
-                if self.last_projection_write else None,
+                if self.last_projection_write
+                else None,
             },
         }

@@ -34,9 +34,26 @@ console = Console()
 errors = Console(stderr=True)
 
 ALERT_COLUMNS = (
-    "alert_id", "org_id", "pattern", "audience", "subject_type", "subject_id", "status",
-    "severity", "period_start", "period_end", "observed", "threshold", "baseline", "unit",
-    "summary", "evidence", "suggested_action", "first_fired_at", "updated_at", "resolved_at",
+    "alert_id",
+    "org_id",
+    "pattern",
+    "audience",
+    "subject_type",
+    "subject_id",
+    "status",
+    "severity",
+    "period_start",
+    "period_end",
+    "observed",
+    "threshold",
+    "baseline",
+    "unit",
+    "summary",
+    "evidence",
+    "suggested_action",
+    "first_fired_at",
+    "updated_at",
+    "resolved_at",
 )
 
 
@@ -63,22 +80,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
 
-    verbs.add_parser("up", help="start the local broker and the worker in the background"
-                     ).set_defaults(handler=cmd_up)
+    verbs.add_parser(
+        "up", help="start the local broker and the worker in the background"
+    ).set_defaults(handler=cmd_up)
     verbs.add_parser("down", help="stop the local worker and broker").set_defaults(handler=cmd_down)
-    p = verbs.add_parser("status", help="report the broker, worker, lag and last writes; "
-                         "exit 1 when something is down")
+    p = verbs.add_parser(
+        "status",
+        help="report the broker, worker, lag and last writes; exit 1 when something is down",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=cmd_status)
     verbs.add_parser("worker", help="run the worker in the foreground").set_defaults(
-        handler=cmd_worker)
+        handler=cmd_worker
+    )
     verbs.add_parser("migrate", help="apply the ClickHouse DDL, idempotently").set_defaults(
-        handler=cmd_migrate)
+        handler=cmd_migrate
+    )
 
     p = verbs.add_parser("publish", help="publish JSON-lines events to the ingest topic")
     p.add_argument("file", help="a JSON-lines file, or - for standard input")
-    p.add_argument("--wait", action="store_true",
-                   help="return once the worker processed and stored every published event")
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="return once the worker processed and stored every published event",
+    )
     p.add_argument("--timeout", type=float, default=600.0, help="seconds --wait may take")
     p.set_defaults(handler=cmd_publish)
 
@@ -104,8 +129,10 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     """Start the local stack."""
     with console.status("starting the Kafka broker and the worker..."):
         started = localstack.up(settings)
-    console.print(f"broker ready ({started.broker_seconds:.1f}s) at {settings.kafka_bootstrap}; "
-                  f"worker ready ({started.worker_seconds:.1f}s) at {settings.worker_url}")
+    console.print(
+        f"broker ready ({started.broker_seconds:.1f}s) at {settings.kafka_bootstrap}; "
+        f"worker ready ({started.worker_seconds:.1f}s) at {settings.worker_url}"
+    )
     console.print(f"state under {settings.state_dir}")
     return 0
 
@@ -113,8 +140,10 @@ def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_down(settings: Settings, _args: argparse.Namespace) -> int:
     """Stop the local stack."""
     worker, broker = localstack.down(settings)
-    console.print(f"worker {'stopped' if worker else 'was not running'}; "
-                  f"broker {'stopped' if broker else 'was not running'}")
+    console.print(
+        f"worker {'stopped' if worker else 'was not running'}; "
+        f"broker {'stopped' if broker else 'was not running'}"
+    )
     return 0
 
 
@@ -131,8 +160,10 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     table.add_row("clickhouse", settings.clickhouse)
     ingest = report["worker"].get("ingest")
     if ingest:
-        table.add_row("ingested", f"{ingest['accepted']:,} accepted, {ingest['rejected']:,} "
-                      f"rejected since start")
+        table.add_row(
+            "ingested",
+            f"{ingest['accepted']:,} accepted, {ingest['rejected']:,} rejected since start",
+        )
         table.add_row("last write", str(ingest["last_write_at"]))
         if ingest["last_error"]:
             table.add_row("last error", ingest["last_error"])
@@ -160,15 +191,19 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     """Apply pending DDL files."""
     if settings.embedded_clickhouse and worker_health(settings) is not None:
-        console.print("the running worker holds the embedded database; it applied every "
-                      "migration when it started")
+        console.print(
+            "the running worker holds the embedded database; it applied every "
+            "migration when it started"
+        )
         return 0
     warehouse = Warehouse(settings.clickhouse)
     try:
         applied = warehouse.migrate()
     finally:
         warehouse.close()
-    console.print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    console.print(
+        f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "")
+    )
     return 0
 
 
@@ -176,8 +211,10 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
     """Publish a JSON-lines file with a progress bar; optionally wait and count."""
     result = _publish(settings, args.file)
     for refused in result.unpublished:
-        errors.print(f"[red]line {refused.line} not published[/red] ({refused.size:,} bytes): "
-                     f"{refused.error}")
+        errors.print(
+            f"[red]line {refused.line} not published[/red] ({refused.size:,} bytes): "
+            f"{refused.error}"
+        )
     if result.unpublished_file:
         errors.print(f"refused lines kept in {result.unpublished_file}")
     console.print(f"published {result.published:,} event(s) to {result.topic}")
@@ -199,19 +236,28 @@ def _publish(settings: Settings, file: str) -> PublishResult:
     path = Path(file)
     with open(path, "rb") as counting:
         total = sum(1 for line in counting if line.strip())
-    with open(path, "rb") as stream, Progress(
-        TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=errors, transient=True,
-    ) as bar:
+    with (
+        open(path, "rb") as stream,
+        Progress(
+            TextColumn("publishing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=errors,
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task("publish", total=total)
-        return asyncio.run(publish_lines(
-            settings, read_lines(stream), on_sent=lambda n: bar.advance(task, n)
-        ))
+        return asyncio.run(
+            publish_lines(settings, read_lines(stream), on_sent=lambda n: bar.advance(task, n))
+        )
 
 
 def _print_outcome(counts: Outcome) -> None:
-    console.print(f"accepted {counts.accepted:,} ({counts.stored:,} new, "
-                  f"{counts.duplicates:,} already stored), rejected {counts.rejected:,}")
+    console.print(
+        f"accepted {counts.accepted:,} ({counts.stored:,} new, "
+        f"{counts.duplicates:,} already stored), rejected {counts.rejected:,}"
+    )
     for reason, count in counts.rejected_by_reason.items():
         console.print(f"  rejected {reason}: {count:,}")
 
@@ -226,9 +272,11 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
     if args.status != "all":
         where.append("status = {status:String}")
         params["status"] = args.status
-    sql = (f"SELECT {', '.join(ALERT_COLUMNS)} FROM alerts FINAL"
-           + (f" WHERE {' AND '.join(where)}" if where else "")
-           + " ORDER BY updated_at DESC, alert_id")
+    sql = (
+        f"SELECT {', '.join(ALERT_COLUMNS)} FROM alerts FINAL"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + " ORDER BY updated_at DESC, alert_id"
+    )
     result = _read(settings, sql, params)
     if args.json:
         _print_json_rows(result)
@@ -238,9 +286,15 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     table = Table("status", "severity", "pattern", "audience", "subject", "summary")
     for row in result.rows:
-        r = dict(zip(result.columns, row))
-        table.add_row(r["status"], r["severity"], r["pattern"], r["audience"],
-                      f"{r['subject_type']} {r['subject_id']}", r["summary"])
+        r = dict(zip(result.columns, row, strict=True))
+        table.add_row(
+            r["status"],
+            r["severity"],
+            r["pattern"],
+            r["audience"],
+            f"{r['subject_type']} {r['subject_id']}",
+            r["summary"],
+        )
     console.print(table)
     return 0
 
@@ -278,7 +332,7 @@ def _print_json_rows(result: QueryResult) -> None:
     from streams.http import to_json
 
     for row in result.rows:
-        sys.stdout.write(to_json(dict(zip(result.columns, row))).decode() + "\n")
+        sys.stdout.write(to_json(dict(zip(result.columns, row, strict=True))).decode() + "\n")
 
 
 def cmd_sample(_settings: Settings, _args: argparse.Namespace) -> int:
@@ -297,26 +351,36 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     cmd_up(settings, argparse.Namespace())
     args = argparse.Namespace(file=str(sample), wait=True, timeout=600.0)
     cmd_publish(settings, args)
-    result = _read(settings, """
+    result = _read(
+        settings,
+        """
         SELECT contributor_id, round(sum(logged_hours), 2) AS logged_hours,
                round(sum(billable_hours), 2) AS billable_hours,
                round(billable_hours / logged_hours, 2) AS billable_share, sum(entries) AS entries
         FROM contributor_daily FINAL
-        GROUP BY org_id, contributor_id ORDER BY contributor_id""")
+        GROUP BY org_id, contributor_id ORDER BY contributor_id""",
+    )
     table = Table(*result.columns, title="hours per contributor (org acme)")
     for row in result.rows:
         table.add_row(*(_cell(v) for v in row))
     console.print(table)
-    rejected = _read(settings, "SELECT reason, count() AS messages FROM rejected_events FINAL "
-                     "GROUP BY reason ORDER BY reason")
+    rejected = _read(
+        settings,
+        "SELECT reason, count() AS messages FROM rejected_events FINAL "
+        "GROUP BY reason ORDER BY reason",
+    )
     total = sum(int(r[1]) for r in rejected.rows)
-    console.print(f"rejected messages in rejected_events and {settings.topic_dlq}: {total} "
-                  f"({', '.join(f'{r[0]} {r[1]}' for r in rejected.rows)})")
-    console.print("\nThe stack keeps running. Try:\n"
-                  "  .venv/bin/worksignals query \"SELECT * FROM contributor_daily FINAL "
-                  "ORDER BY work_date LIMIT 10\"\n"
-                  "  .venv/bin/worksignals status\n"
-                  "  .venv/bin/worksignals down")
+    console.print(
+        f"rejected messages in rejected_events and {settings.topic_dlq}: {total} "
+        f"({', '.join(f'{r[0]} {r[1]}' for r in rejected.rows)})"
+    )
+    console.print(
+        "\nThe stack keeps running. Try:\n"
+        '  .venv/bin/worksignals query "SELECT * FROM contributor_daily FINAL '
+        'ORDER BY work_date LIMIT 10"\n'
+        "  .venv/bin/worksignals status\n"
+        "  .venv/bin/worksignals down"
+    )
     return 0
 
 

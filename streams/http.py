@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 from mode import Service
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from sinks.clickhouse import WarehouseError
 
@@ -37,7 +38,7 @@ def _default(value: Any) -> Any:
 
 
 class WorkerHttp(Service):
-    """aiohttp server with GET /health and POST /query (read-only SQL)."""
+    """aiohttp server: GET /health, GET /metrics (Prometheus), POST /query (read-only SQL)."""
 
     def __init__(self, pipeline: Pipeline, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -49,6 +50,7 @@ class WorkerHttp(Service):
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_get("/health", self._health)
         app.router.add_post("/query", self._query)
+        app.router.add_get("/metrics", self._metrics)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         settings = self.pipeline.settings
@@ -62,6 +64,9 @@ class WorkerHttp(Service):
     async def _health(self, _request: web.Request) -> web.Response:
         body = {**self.pipeline.health(), "pid": os.getpid()}
         return web.Response(body=to_json(body), content_type="application/json")
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def _query(self, request: web.Request) -> web.Response:
         try:
@@ -79,5 +84,6 @@ class WorkerHttp(Service):
 
 
 def _error(status: int, message: str) -> web.Response:
-    return web.Response(status=status, body=to_json({"error": message}),
-                        content_type="application/json")
+    return web.Response(
+        status=status, body=to_json({"error": message}), content_type="application/json"
+    )

@@ -30,6 +30,7 @@ from mode import Service
 from events.parse import Accepted, Rejected, Source, parse_many
 from sinks.clickhouse import Sink
 from sinks.rows import event_rows, rejected_rows
+from streams import metrics
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,9 @@ def ingested_messages(accepted: Iterable[Accepted]) -> list[tuple[bytes, bytes]]
         chunk: list[list[object]] = []
         size = 0
         for item in items:
-            if chunk and (len(chunk) >= INGESTED_MAX_EVENTS or size + len(item.raw) > INGESTED_MAX_BYTES):
+            if chunk and (
+                len(chunk) >= INGESTED_MAX_EVENTS or size + len(item.raw) > INGESTED_MAX_BYTES
+            ):
                 messages.append((org.encode(), orjson.dumps({"events": chunk})))
                 chunk, size = [], 0
             s = item.source
@@ -113,13 +116,20 @@ class IngestStage(Service):
         """Connect the consumer and producer."""
         s = self.settings
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=s.kafka_bootstrap, acks="all", linger_ms=5,
-            max_request_size=1024 * 1024, enable_idempotence=True,
+            bootstrap_servers=s.kafka_bootstrap,
+            acks="all",
+            linger_ms=5,
+            max_request_size=1024 * 1024,
+            enable_idempotence=True,
         )
         self._consumer = AIOKafkaConsumer(
-            s.topic_events, bootstrap_servers=s.kafka_bootstrap, group_id=s.ingest_group,
-            enable_auto_commit=False, auto_offset_reset="earliest",
-            max_partition_fetch_bytes=4 * 1024 * 1024, fetch_max_bytes=16 * 1024 * 1024,
+            s.topic_events,
+            bootstrap_servers=s.kafka_bootstrap,
+            group_id=s.ingest_group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+            fetch_max_bytes=16 * 1024 * 1024,
             max_poll_interval_ms=30 * 60 * 1000,
         )
         await self._producer.start()
@@ -150,34 +160,52 @@ class IngestStage(Service):
             self.settings.max_event_bytes,
         )
         for item in rejected:
-            log.warning("rejected %s: %s", item.reason.value, item.message,
-                        extra={"topic": item.source.topic, "partition": item.source.partition,
-                               "offset": item.source.offset})
+            log.warning(
+                "rejected %s: %s",
+                item.reason.value,
+                item.message,
+                extra={
+                    "topic": item.source.topic,
+                    "partition": item.source.partition,
+                    "offset": item.source.offset,
+                },
+            )
         await self._retrying(self._deliver, accepted, rejected, records)
         offsets = {tp: rs[-1].offset + 1 for tp, rs in batches.items()}
         await self._consumer.commit(offsets)  # type: ignore[union-attr]
+        metrics.EVENTS_CONSUMED.inc(len(records))
+        metrics.INGEST_BATCH_SIZE.observe(len(records))
+        for good in accepted:
+            metrics.EVENTS_ACCEPTED.labels(good.event.type).inc()  # type: ignore[attr-defined]
         p = self.progress
         p.consumed += len(records)
         p.accepted += len(accepted)
         p.rejected += len(rejected)
         for item in rejected:
             p.rejected_by_reason[item.reason.value] += 1
+            metrics.EVENTS_REJECTED.labels(item.reason.value).inc()
         p.committed.update({tp.partition: o for tp, o in offsets.items()})
 
-    async def _deliver(self, accepted: list[Accepted], rejected: list[Rejected],
-                       records: list[ConsumerRecord]) -> None:
+    async def _deliver(
+        self, accepted: list[Accepted], rejected: list[Rejected], records: list[ConsumerRecord]
+    ) -> None:
         now = dt.datetime.now(dt.UTC)
-        await asyncio.to_thread(self.sink.write, {
-            "events": event_rows(accepted, now),
-            "rejected_events": rejected_rows(rejected, now),
-        })
+        with metrics.CLICKHOUSE_WRITE_SECONDS.labels("ingest").time():
+            await asyncio.to_thread(
+                self.sink.write,
+                {
+                    "events": event_rows(accepted, now),
+                    "rejected_events": rejected_rows(rejected, now),
+                },
+            )
         self.progress.last_write_at = now
         producer = self._producer
         assert producer is not None
         keys = {(r.partition, r.offset): r.key for r in records}
         sends = [
             await producer.send(
-                self.settings.topic_dlq, value=item.raw,
+                self.settings.topic_dlq,
+                value=item.raw,
                 key=keys.get((item.source.partition, item.source.offset)),
                 headers=dlq_headers(item),
             )
@@ -195,8 +223,9 @@ class IngestStage(Service):
             try:
                 await step(*args)
                 return
-            except Exception as error:  # noqa: BLE001 - any failure of a sink is retried
+            except Exception as error:
                 self.progress.failures += 1
+                metrics.SINK_FAILURES.labels("ingest").inc()
                 self.progress.last_error = f"{type(error).__name__}: {error}"
                 log.error("ingest batch failed, retrying in %.1fs: %s", delay, error)
                 await asyncio.sleep(delay)

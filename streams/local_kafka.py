@@ -73,8 +73,13 @@ class LocalKafka:
         partial = self.libs.with_name("libs.partial")
         shutil.rmtree(partial, ignore_errors=True)
         command = [
-            mvn, "-q", "-B", "-f", str(KAFKA_DEPLOY_DIR / "pom.xml"),
-            "dependency:copy-dependencies", "-DincludeScope=runtime",
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(KAFKA_DEPLOY_DIR / "pom.xml"),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
             f"-DoutputDirectory={partial}",
         ]
         result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
@@ -107,12 +112,20 @@ class LocalKafka:
         with open(logs / "stdout.log", "ab") as out:
             process = subprocess.Popen(  # noqa: S603
                 [
-                    java, "-Xms256m", "-Xmx768m", "-XX:+UseG1GC",
+                    java,
+                    "-Xms256m",
+                    "-Xmx768m",
+                    "-XX:+UseG1GC",
                     f"-Dlog4j2.configurationFile={KAFKA_DEPLOY_DIR / 'log4j2.properties'}",
                     f"-Dkafka.logs.dir={logs}",
-                    "-cp", f"{self.libs}/*", "kafka.Kafka", str(config),
+                    "-cp",
+                    f"{self.libs}/*",
+                    "kafka.Kafka",
+                    str(config),
                 ],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         self.pid_file.write_text(str(process.pid))
@@ -143,8 +156,11 @@ class LocalKafka:
         host, port = self.host_port
         template = (KAFKA_DEPLOY_DIR / "server.properties.template").read_text()
         text = template.format(
-            host=host, port=port, controller_port=self.settings.kafka_controller_port,
-            data_dir=self.node_dir / "data", partitions=self.settings.partitions,
+            host=host,
+            port=port,
+            controller_port=self.settings.kafka_controller_port,
+            data_dir=self.node_dir / "data",
+            partitions=self.settings.partitions,
         )
         self.node_dir.mkdir(parents=True, exist_ok=True)
         path = self.node_dir / "server.properties"
@@ -161,10 +177,14 @@ class LocalKafka:
             raise BrokerError(f"kafka-storage random-uuid failed: {cluster.stderr}")
         result = subprocess.run(  # noqa: S603
             [*base, "format", "-t", cluster_id, "-c", str(config), "--standalone"],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
-            raise BrokerError(f"formatting the KRaft storage failed: {result.stdout}{result.stderr}")
+            raise BrokerError(
+                f"formatting the KRaft storage failed: {result.stdout}{result.stderr}"
+            )
 
     def _started_in_log(self) -> bool:
         try:
@@ -180,7 +200,9 @@ def _java() -> str:
     if not java or not Path(java).exists():
         raise BrokerError(f"Java {MIN_JAVA}+ is needed to run the Kafka broker; none found")
     result = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)  # noqa: S603
-    first = (result.stderr or result.stdout).splitlines()[0] if (result.stderr or result.stdout) else ""
+    first = (
+        (result.stderr or result.stdout).splitlines()[0] if (result.stderr or result.stdout) else ""
+    )
     version = first.split('"')[1] if '"' in first else "0"
     major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
     if major < MIN_JAVA:

@@ -65,17 +65,21 @@ class LocalWorker:
         env = {**os.environ, **settings_env(self.settings)}
         begin = time.monotonic()
         with open(self.log_file, "ab") as log:
-            process = subprocess.Popen(  # noqa: S603
+            process = subprocess.Popen(
                 [sys.executable, "-m", "streams.cli", "worker"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, start_new_session=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
             )
         self.pid_file.write_text(str(process.pid))
         while time.monotonic() - begin < timeout:
             if process.poll() is not None:
                 self.pid_file.unlink(missing_ok=True)
-                raise StackError(f"the worker exited with code {process.returncode}; "
-                                 f"see {self.log_file}")
+                raise StackError(
+                    f"the worker exited with code {process.returncode}; see {self.log_file}"
+                )
             if worker_health(self.settings, timeout=1.0) is not None:
                 return time.monotonic() - begin
             time.sleep(0.3)
@@ -125,10 +129,16 @@ def status(settings: Settings) -> dict[str, Any]:
     broker_up = broker.running_pid() is not None or _kafka_answers(settings)
     health = worker_health(settings)
     report: dict[str, Any] = {
-        "broker": {"up": broker_up, "bootstrap": settings.kafka_bootstrap,
-                   "pid": broker.running_pid()},
-        "worker": {"up": health is not None, "pid": LocalWorker(settings).running_pid(),
-                   "url": settings.worker_url},
+        "broker": {
+            "up": broker_up,
+            "bootstrap": settings.kafka_bootstrap,
+            "pid": broker.running_pid(),
+        },
+        "worker": {
+            "up": health is not None,
+            "pid": LocalWorker(settings).running_pid(),
+            "url": settings.worker_url,
+        },
         "clickhouse": settings.clickhouse,
     }
     if health is not None:
@@ -152,8 +162,10 @@ async def _lag(settings: Settings) -> dict[str, Any]:
     await admin.start()
     try:
         lag: dict[str, Any] = {}
-        for group, topic in ((settings.ingest_group, settings.topic_events),
-                             (settings.projection_group, settings.topic_ingested)):
+        for group, topic in (
+            (settings.ingest_group, settings.topic_events),
+            (settings.projection_group, settings.topic_ingested),
+        ):
             ends = await end_offsets(settings, topic)
             committed = await admin.list_consumer_group_offsets(group)
             lag[topic] = {

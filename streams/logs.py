@@ -44,7 +44,8 @@ def configure_logging(settings: Settings) -> None:
     """Install one stderr handler on the root logger."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter() if settings.log_json
+        JsonFormatter()
+        if settings.log_json
         else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     root = logging.getLogger()

@@ -57,7 +57,8 @@ def read_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
 
 
 async def publish_lines(
-    settings: Settings, lines: Iterator[tuple[int, bytes]],
+    settings: Settings,
+    lines: Iterator[tuple[int, bytes]],
     on_sent: Callable[[int], None] | None = None,
 ) -> PublishResult:
     """Send each line as one message value (no key); keep refused lines aside.
@@ -68,8 +69,11 @@ async def publish_lines(
     result = PublishResult(settings.topic_events)
     refused: list[bytes] = []
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=20,
-        max_batch_size=256 * 1024, max_request_size=PRODUCER_MAX_REQUEST_BYTES,
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        linger_ms=20,
+        max_batch_size=256 * 1024,
+        max_request_size=PRODUCER_MAX_REQUEST_BYTES,
         enable_idempotence=True,
     )
     await producer.start()
@@ -93,9 +97,12 @@ async def publish_lines(
     return result
 
 
-async def _collect(pending: list[tuple[int, bytes, asyncio.Future]],  # type: ignore[type-arg]
-                   result: PublishResult, refused: list[bytes],
-                   on_sent: Callable[[int], None] | None) -> None:
+async def _collect(
+    pending: list[tuple[int, bytes, asyncio.Future]],  # type: ignore[type-arg]
+    result: PublishResult,
+    refused: list[bytes],
+    on_sent: Callable[[int], None] | None,
+) -> None:
     for number, value, future in pending:
         try:
             metadata = await future
@@ -111,8 +118,10 @@ async def _collect(pending: list[tuple[int, bytes, asyncio.Future]],  # type: ig
 
 def _describe(error: Exception, value: bytes) -> str:
     if isinstance(error, MessageSizeTooLargeError):
-        return (f"too large: {len(value):,} bytes; the largest message Kafka takes here is "
-                f"{PRODUCER_MAX_REQUEST_BYTES:,} bytes")
+        return (
+            f"too large: {len(value):,} bytes; the largest message Kafka takes here is "
+            f"{PRODUCER_MAX_REQUEST_BYTES:,} bytes"
+        )
     return f"{type(error).__name__}: {error}"
 
 
@@ -129,8 +138,9 @@ class WaitTimeout(TimeoutError):
     """The worker did not process the published events in time."""
 
 
-async def wait_until_processed(settings: Settings, result: PublishResult,
-                               timeout: float = 600.0) -> None:
+async def wait_until_processed(
+    settings: Settings, result: PublishResult, timeout: float = 600.0
+) -> None:
     """Block until the ingest stage committed past every published offset, then until the
     projection agent committed everything the ingest stage forwarded until then.
 
@@ -141,12 +151,17 @@ async def wait_until_processed(settings: Settings, result: PublishResult,
     targets = {TopicPartition(result.topic, p): high + 1 for p, (_, high) in result.ranges.items()}
     await _wait_for_group(settings, settings.ingest_group, targets, deadline)
     forwarded = await end_offsets(settings, settings.topic_ingested)
-    await _wait_for_group(settings, settings.projection_group,
-                          {tp: o for tp, o in forwarded.items() if o > 0}, deadline)
+    await _wait_for_group(
+        settings,
+        settings.projection_group,
+        {tp: o for tp, o in forwarded.items() if o > 0},
+        deadline,
+    )
 
 
-async def _wait_for_group(settings: Settings, group: str, targets: dict[TopicPartition, int],
-                          deadline: float) -> None:
+async def _wait_for_group(
+    settings: Settings, group: str, targets: dict[TopicPartition, int], deadline: float
+) -> None:
     if not targets:
         return
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
@@ -154,12 +169,17 @@ async def _wait_for_group(settings: Settings, group: str, targets: dict[TopicPar
     try:
         while True:
             committed = await admin.list_consumer_group_offsets(group)
-            behind = {tp: want for tp, want in targets.items()
-                      if tp not in committed or committed[tp].offset < want}
+            behind = {
+                tp: want
+                for tp, want in targets.items()
+                if tp not in committed or committed[tp].offset < want
+            }
             if not behind:
                 return
             if time.monotonic() > deadline:
-                raise WaitTimeout(f"consumer group {group} is still behind on {len(behind)} partitions")
+                raise WaitTimeout(
+                    f"consumer group {group} is still behind on {len(behind)} partitions"
+                )
             await asyncio.sleep(0.25)
     finally:
         await admin.close()
@@ -195,12 +215,21 @@ def outcome(reader: Reader, result: PublishResult) -> Outcome:
     )
     params = {"topic": result.topic}
     stored = reader.query(
-        f"SELECT count() FROM events FINAL WHERE topic = {{topic:String}} AND ({clauses})", params,
+        f"SELECT count() FROM events FINAL WHERE topic = {{topic:String}} AND ({clauses})",
+        params,
     ).rows[0][0]
-    by_reason = dict(reader.query(
-        f"SELECT reason, count() FROM rejected_events FINAL "
-        f"WHERE topic = {{topic:String}} AND ({clauses}) GROUP BY reason ORDER BY reason", params,
-    ).rows)
+    by_reason = dict(
+        reader.query(
+            f"SELECT reason, count() FROM rejected_events FINAL "
+            f"WHERE topic = {{topic:String}} AND ({clauses}) GROUP BY reason ORDER BY reason",
+            params,
+        ).rows
+    )
     rejected = sum(by_reason.values())
-    return Outcome(result.published, int(stored), result.published - int(stored) - rejected,
-                   rejected, {str(k): int(v) for k, v in by_reason.items()})
+    return Outcome(
+        result.published,
+        int(stored),
+        result.published - int(stored) - rejected,
+        rejected,
+        {str(k): int(v) for k, v in by_reason.items()},
+    )

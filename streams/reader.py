@@ -49,7 +49,8 @@ class WorkerReader:
         """POST /query; raise WarehouseError with ClickHouse's message on failure."""
         try:
             response = self._client.post(
-                "/query", content=orjson.dumps({"sql": sql, "parameters": parameters or {}}),
+                "/query",
+                content=orjson.dumps({"sql": sql, "parameters": parameters or {}}),
             )
         except httpx.HTTPError as error:
             raise WarehouseError(f"the worker did not answer: {error}") from error

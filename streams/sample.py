@@ -28,32 +28,57 @@ MALFORMED = [
 ]
 
 
-def sample_lines(start: dt.date = dt.date(2026, 11, 2), weeks: int = 2,
-                 seed: int = 7) -> Iterator[bytes]:
+def sample_lines(
+    start: dt.date = dt.date(2026, 11, 2), weeks: int = 2, seed: int = 7
+) -> Iterator[bytes]:
     """JSON lines: profiles, plans, daily time entries with amendments and a deletion,
     a block and a handoff, clock ticks, and the malformed lines of MALFORMED."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible sample, not a secret
     counter = iter(range(1, 1_000_000))
 
     def event(kind: str, at: dt.datetime, **fields: Any) -> bytes:
-        body = {"event_id": f"demo-{next(counter):05d}", "type": kind,
-                "occurred_at": at.isoformat().replace("+00:00", "Z"), "org_id": "acme",
-                "source": "demo", **fields}
+        body = {
+            "event_id": f"demo-{next(counter):05d}",
+            "type": kind,
+            "occurred_at": at.isoformat().replace("+00:00", "Z"),
+            "org_id": "acme",
+            "source": "demo",
+            **fields,
+        }
         return orjson.dumps(body)
 
     t0 = dt.datetime.combine(start, dt.time(8, 0), tzinfo=dt.UTC)
     for team, members in TEAMS.items():
         for member in members:
-            yield event("contributor.profiled", t0, contributor_id=member, team_id=team,
-                        weekly_capacity_hours=40, target_utilization=0.75,
-                        cost_rate=55.0 if team == "design" else 70.0,
-                        effective_from=start.isoformat())
+            yield event(
+                "contributor.profiled",
+                t0,
+                contributor_id=member,
+                team_id=team,
+                weekly_capacity_hours=40,
+                target_utilization=0.75,
+                cost_rate=55.0 if team == "design" else 70.0,
+                effective_from=start.isoformat(),
+            )
     for project, billing, team, money in PROJECTS:
-        yield event("project.planned", t0, project_id=project, team_id=team, billing=billing,
-                    planned_hours=400, start_date=start.isoformat(),
-                    end_date=(start + dt.timedelta(weeks=8)).isoformat(), **money)
-    yield event("contributor.time_off", t0, contributor_id="cleo",
-                date=(start + dt.timedelta(days=3)).isoformat(), hours=8)
+        yield event(
+            "project.planned",
+            t0,
+            project_id=project,
+            team_id=team,
+            billing=billing,
+            planned_hours=400,
+            start_date=start.isoformat(),
+            end_date=(start + dt.timedelta(weeks=8)).isoformat(),
+            **money,
+        )
+    yield event(
+        "contributor.time_off",
+        t0,
+        contributor_id="cleo",
+        date=(start + dt.timedelta(days=3)).isoformat(),
+        hours=8,
+    )
 
     entry = 0
     for day_index in range(weeks * 7):
@@ -67,25 +92,54 @@ def sample_lines(start: dt.date = dt.date(2026, 11, 2), weeks: int = 2,
                     if rng.random() < 0.45:
                         continue
                     entry += 1
-                    yield event("time.logged", at, entry_id=f"e{entry}", revision=1,
-                                contributor_id=member, project_id=project,
-                                work_date=day.isoformat(), minutes=rng.choice([60, 90, 120, 180]),
-                                billable=billing != "non_billable",
-                                for_team_id=owner if owner != team else None)
+                    yield event(
+                        "time.logged",
+                        at,
+                        entry_id=f"e{entry}",
+                        revision=1,
+                        contributor_id=member,
+                        project_id=project,
+                        work_date=day.isoformat(),
+                        minutes=rng.choice([60, 90, 120, 180]),
+                        billable=billing != "non_billable",
+                        for_team_id=owner if owner != team else None,
+                    )
                     if rng.random() < 0.05:
-                        yield event("time.logged", at + dt.timedelta(hours=1), entry_id=f"e{entry}",
-                                    revision=2, contributor_id=member, project_id=project,
-                                    work_date=day.isoformat(), minutes=30,
-                                    billable=billing != "non_billable")
+                        yield event(
+                            "time.logged",
+                            at + dt.timedelta(hours=1),
+                            entry_id=f"e{entry}",
+                            revision=2,
+                            contributor_id=member,
+                            project_id=project,
+                            work_date=day.isoformat(),
+                            minutes=30,
+                            billable=billing != "non_billable",
+                        )
                     elif rng.random() < 0.02:
-                        yield event("time.deleted", at + dt.timedelta(hours=2),
-                                    entry_id=f"e{entry}", revision=2)
+                        yield event(
+                            "time.deleted",
+                            at + dt.timedelta(hours=2),
+                            entry_id=f"e{entry}",
+                            revision=2,
+                        )
         yield event("clock.ticked", at + dt.timedelta(hours=5))
-    yield event("task.blocked", t0 + dt.timedelta(days=2), task_id="t-42",
-                project_id="data-platform", reason="waiting for client credentials",
-                blocked_by_team_id="design")
-    yield event("handoff.requested", t0 + dt.timedelta(days=1), handoff_id="h-1",
-                project_id="web-relaunch", from_team_id="design", to_team_id="engineering",
-                due_at=(t0 + dt.timedelta(days=4)).isoformat())
+    yield event(
+        "task.blocked",
+        t0 + dt.timedelta(days=2),
+        task_id="t-42",
+        project_id="data-platform",
+        reason="waiting for client credentials",
+        blocked_by_team_id="design",
+    )
+    yield event(
+        "handoff.requested",
+        t0 + dt.timedelta(days=1),
+        handoff_id="h-1",
+        project_id="web-relaunch",
+        from_team_id="design",
+        to_team_id="engineering",
+        due_at=(t0 + dt.timedelta(days=4)).isoformat(),
+    )
     yield event("handoff.accepted", t0 + dt.timedelta(days=2), handoff_id="h-1")
     yield from MALFORMED

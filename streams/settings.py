@@ -62,7 +62,8 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Longest time a projection row waits before a write."
     )
     first_look_hours: float = Field(
-        default=24.0, ge=0,
+        default=24.0,
+        ge=0,
         description="Individual rows become visible to ops this long after being computed.",
     )
     log_json: bool = Field(default=False, description="Write logs as JSON lines.")

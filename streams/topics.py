@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -11,8 +13,12 @@ from streams.settings import Settings
 
 def pipeline_topics(settings: Settings) -> list[str]:
     """Every topic the pipeline reads or writes (Faust creates its changelogs itself)."""
-    return [settings.topic_events, settings.topic_dlq, settings.topic_ingested,
-            settings.topic_alerts]
+    return [
+        settings.topic_events,
+        settings.topic_dlq,
+        settings.topic_ingested,
+        settings.topic_alerts,
+    ]
 
 
 async def ensure_topics(settings: Settings, names: list[str] | None = None) -> None:
@@ -24,12 +30,12 @@ async def ensure_topics(settings: Settings, names: list[str] | None = None) -> N
         wanted = [n for n in (names or pipeline_topics(settings)) if n not in existing]
         if not wanted:
             return
-        new = [NewTopic(name, num_partitions=settings.partitions, replication_factor=1)
-               for name in wanted]
-        try:
+        new = [
+            NewTopic(name, num_partitions=settings.partitions, replication_factor=1)
+            for name in wanted
+        ]
+        with contextlib.suppress(TopicAlreadyExistsError):  # created meanwhile elsewhere
             await admin.create_topics(new)
-        except TopicAlreadyExistsError:
-            pass  # another process created it meanwhile
     finally:
         await admin.close()
 
@@ -40,7 +46,7 @@ async def end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, in
     await consumer.start()
     try:
         # A consumer without subscriptions knows no topic until it asks for metadata.
-        await consumer._client.force_metadata_update()  # noqa: SLF001
+        await consumer._client.force_metadata_update()
         partitions = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         return dict(await consumer.end_offsets(tps)) if tps else {}

@@ -20,12 +20,19 @@ def run_worker(settings: Settings) -> None:
     asyncio.run(ensure_topics(settings))
     pipeline = Pipeline(settings)
     worker = faust.Worker(
-        pipeline.app, loglevel=settings.log_level, quiet=True,
-        logging_config=None, override_logging=False,
+        pipeline.app,
+        loglevel=settings.log_level,
+        quiet=True,
+        logging_config=None,
+        override_logging=False,
     )
     configure_logging(settings)
-    log.info("worker starting: kafka=%s clickhouse=%s http=%s", settings.kafka_bootstrap,
-             settings.clickhouse, settings.worker_url)
+    log.info(
+        "worker starting: kafka=%s clickhouse=%s http=%s",
+        settings.kafka_bootstrap,
+        settings.clickhouse,
+        settings.worker_url,
+    )
     try:
         worker.execute_from_commandline()
     finally:

@@ -45,10 +45,16 @@ def hostile_messages() -> dict[str, list[bytes]]:
         "invalid_json": [b'{"event_id": "cut', b"\xff\xfe not utf-8 \x80", b"{]"],
         "not_an_object": [b"[1, 2, 3]", b'"just a string"', b"12"],
         "unknown_type": [raw("clock.ticked", type="time.teleported")],
-        "missing_field": [orjson.dumps(without_minutes),
-                          orjson.dumps({"event_id": "no-type", "occurred_at": "2026-03-02T10:00:00Z"})],
-        "invalid_field": [raw("time.logged", minutes=0), raw("time.logged", minutes=5000),
-                          raw("time.logged", minutes="60"), raw("time.logged", billable="no")],
+        "missing_field": [
+            orjson.dumps(without_minutes),
+            orjson.dumps({"event_id": "no-type", "occurred_at": "2026-03-02T10:00:00Z"}),
+        ],
+        "invalid_field": [
+            raw("time.logged", minutes=0),
+            raw("time.logged", minutes=5000),
+            raw("time.logged", minutes="60"),
+            raw("time.logged", billable="no"),
+        ],
         "naive_timestamp": [raw("time.logged", occurred_at="2026-03-02T17:00:00")],
         "unsupported_schema_version": [raw("time.logged", schema_version=2)],
         "future_work_date": [raw("time.logged", work_date="2026-03-09")],
@@ -58,9 +64,15 @@ def hostile_messages() -> dict[str, list[bytes]]:
 
 def valid_time_entries(count: int) -> list[bytes]:
     return [
-        raw("time.logged", event_id=f"valid-{i}", entry_id=f"entry-{i}",
-            contributor_id=f"c{i % 40}", work_date=f"2026-03-0{1 + i % 2}",
-            minutes=1 + i % 480, billable=i % 3 != 0)
+        raw(
+            "time.logged",
+            event_id=f"valid-{i}",
+            entry_id=f"entry-{i}",
+            contributor_id=f"c{i % 40}",
+            work_date=f"2026-03-0{1 + i % 2}",
+            minutes=1 + i % 480,
+            billable=i % 3 != 0,
+        )
         for i in range(count)
     ]
 
@@ -91,13 +103,21 @@ def test_every_message_lands_once_in_the_store_or_the_dead_letter_path(
     assert result.published == len(valid) + len(bad)
 
     # Every valid event is in the event store exactly once.
-    stored = query(settings, "SELECT count(), uniqExact(event_id) FROM events FINAL "
-                             "WHERE startsWith(event_id, 'valid-')")
+    stored = query(
+        settings,
+        "SELECT count(), uniqExact(event_id) FROM events FINAL "
+        "WHERE startsWith(event_id, 'valid-')",
+    )
     assert stored == [(10_000, 10_000)]
     # Every invalid one is in rejected_events with its reason and its exact bytes.
-    rows = query(settings, "SELECT reason, hex(raw), raw_bytes FROM rejected_events FINAL "
-                           "WHERE topic = {t:String}", t=settings.topic_events)
-    assert Counter((r[0], r[1]) for r in rows) == Counter((reason, m.hex().upper()) for reason, m in bad)
+    rows = query(
+        settings,
+        "SELECT reason, hex(raw), raw_bytes FROM rejected_events FINAL WHERE topic = {t:String}",
+        t=settings.topic_events,
+    )
+    assert Counter((r[0], r[1]) for r in rows) == Counter(
+        (reason, m.hex().upper()) for reason, m in bad
+    )
     assert all(r[2] == len(bytes.fromhex(r[1])) for r in rows)
     # Accepted plus rejected equals published, counted from the two tables.
     counts = outcome(WorkerReader(settings), result)
@@ -112,15 +132,23 @@ def test_every_message_lands_once_in_the_store_or_the_dead_letter_path(
     assert {h["topic"] for _, h in dead} == {settings.topic_events}
 
     # The projection counted every valid minute once, and the worker is still running.
-    minutes = query(settings, "SELECT sum(logged_minutes), sum(entries) FROM contributor_daily FINAL")
+    minutes = query(
+        settings, "SELECT sum(logged_minutes), sum(entries) FROM contributor_daily FINAL"
+    )
     assert minutes == [(sum(1 + i % 480 for i in range(10_000)), 10_000)]
     assert LocalWorker(settings).running_pid() is not None
     assert worker_health(settings) is not None
 
 
-async def read_topic(settings: Settings, topic: str, count: int) -> list[tuple[bytes, dict[str, str]]]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+async def read_topic(
+    settings: Settings, topic: str, count: int
+) -> list[tuple[bytes, dict[str, str]]]:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     records: list[tuple[bytes, dict[str, str]]] = []
     try:
@@ -133,9 +161,11 @@ async def read_topic(settings: Settings, topic: str, count: int) -> list[tuple[b
     return records
 
 
-DAILY = ("SELECT org_id, contributor_id, work_date, logged_minutes, billable_minutes, entries, "
-         "computed_at, visible_to_ops_at FROM contributor_daily FINAL "
-         "ORDER BY org_id, contributor_id, work_date")
+DAILY = (
+    "SELECT org_id, contributor_id, work_date, logged_minutes, billable_minutes, entries, "
+    "computed_at, visible_to_ops_at FROM contributor_daily FINAL "
+    "ORDER BY org_id, contributor_id, work_date"
+)
 
 
 def test_publishing_the_same_file_twice_changes_no_table(start_worker: WorkerFactory) -> None:
@@ -161,11 +191,14 @@ def test_amendments_after_a_restart_replace_entries_instead_of_adding(
     start_worker: WorkerFactory,
 ) -> None:
     settings = start_worker()
-    publish(settings, [
-        raw("time.logged", entry_id="e1", minutes=60, billable=True),
-        raw("time.logged", entry_id="e2", minutes=30, billable=False),
-        raw("time.logged", entry_id="e3", minutes=45, contributor_id="ben"),
-    ])
+    publish(
+        settings,
+        [
+            raw("time.logged", entry_id="e1", minutes=60, billable=True),
+            raw("time.logged", entry_id="e2", minutes=30, billable=False),
+            raw("time.logged", entry_id="e3", minutes=45, contributor_id="ben"),
+        ],
+    )
     assert day_rows(settings) == {("ana", 90, 60, 1 + 1), ("ben", 45, 45, 1)}
 
     before = LocalWorker(settings).running_pid()
@@ -173,16 +206,22 @@ def test_amendments_after_a_restart_replace_entries_instead_of_adding(
     start_worker(settings)  # the state comes back from disk and the changelog
     assert LocalWorker(settings).running_pid() not in (None, before)
 
-    publish(settings, [
-        raw("time.logged", entry_id="e1", revision=2, minutes=120, billable=True),
-        raw("time.logged", entry_id="e2", revision=1, minutes=500, billable=True),  # not newer
-        raw("time.deleted", entry_id="e3", revision=2),
-        raw("time.logged", entry_id="e1", revision=1, minutes=5, billable=True),  # older
-    ])
+    publish(
+        settings,
+        [
+            raw("time.logged", entry_id="e1", revision=2, minutes=120, billable=True),
+            raw("time.logged", entry_id="e2", revision=1, minutes=500, billable=True),  # not newer
+            raw("time.deleted", entry_id="e3", revision=2),
+            raw("time.logged", entry_id="e1", revision=1, minutes=5, billable=True),  # older
+        ],
+    )
     assert day_rows(settings) == {("ana", 150, 120, 2), ("ben", 0, 0, 0)}
 
 
 def day_rows(settings: Settings) -> set[tuple[Any, ...]]:
-    rows = query(settings, "SELECT contributor_id, logged_minutes, billable_minutes, entries "
-                           "FROM contributor_daily FINAL WHERE work_date = '2026-03-02'")
+    rows = query(
+        settings,
+        "SELECT contributor_id, logged_minutes, billable_minutes, entries "
+        "FROM contributor_daily FINAL WHERE work_date = '2026-03-02'",
+    )
     return {tuple(r) for r in rows}

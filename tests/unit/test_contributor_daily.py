@@ -32,17 +32,21 @@ def fold(events: list[TimeLogged | TimeDeleted]) -> dict[str, Any]:
     return store
 
 
-def minutes(store: dict[str, Any], contributor: str, day: str, org: str = "acme") -> tuple[int, int, int]:
+def minutes(
+    store: dict[str, Any], contributor: str, day: str, org: str = "acme"
+) -> tuple[int, int, int]:
     d = cd.day(store, (org, contributor, day))
     return d.logged_minutes, d.billable_minutes, d.entries
 
 
 def test_entries_sum_per_contributor_day() -> None:
-    store = fold([
-        logged(entry_id="a", minutes=60, billable=True),
-        logged(entry_id="b", minutes=30, billable=False),
-        logged(entry_id="c", minutes=45, contributor_id="ben"),
-    ])
+    store = fold(
+        [
+            logged(entry_id="a", minutes=60, billable=True),
+            logged(entry_id="b", minutes=30, billable=False),
+            logged(entry_id="c", minutes=45, contributor_id="ben"),
+        ]
+    )
     assert minutes(store, "ana", "2026-03-02") == (90, 60, 2)
     assert minutes(store, "ben", "2026-03-02") == (45, 45, 1)
     day = cd.day(store, ("acme", "ana", "2026-03-02"))
@@ -50,21 +54,37 @@ def test_entries_sum_per_contributor_day() -> None:
 
 
 def test_higher_revision_replaces_and_lower_or_equal_changes_nothing() -> None:
-    store = fold([
-        logged(entry_id="a", revision=2, minutes=120),
-        logged(entry_id="a", revision=1, minutes=30),
-        logged(entry_id="a", revision=2, minutes=999 % 1440),
-    ])
+    store = fold(
+        [
+            logged(entry_id="a", revision=2, minutes=120),
+            logged(entry_id="a", revision=1, minutes=30),
+            logged(entry_id="a", revision=2, minutes=999 % 1440),
+        ]
+    )
     assert minutes(store, "ana", "2026-03-02") == (120, 120, 1)
-    store = fold([logged(entry_id="a", revision=1, minutes=30),
-                  logged(entry_id="a", revision=3, minutes=90, billable=False)])
+    store = fold(
+        [
+            logged(entry_id="a", revision=1, minutes=30),
+            logged(entry_id="a", revision=3, minutes=90, billable=False),
+        ]
+    )
     assert minutes(store, "ana", "2026-03-02") == (90, 0, 1)
 
 
 def test_amendment_moves_an_entry_to_another_day_and_contributor() -> None:
-    store = fold([logged(entry_id="a", minutes=60),
-                  logged(entry_id="a", revision=2, minutes=60, work_date="2026-03-03",
-                         occurred_at="2026-03-03T10:00:00Z", contributor_id="ben")])
+    store = fold(
+        [
+            logged(entry_id="a", minutes=60),
+            logged(
+                entry_id="a",
+                revision=2,
+                minutes=60,
+                work_date="2026-03-03",
+                occurred_at="2026-03-03T10:00:00Z",
+                contributor_id="ben",
+            ),
+        ]
+    )
     assert minutes(store, "ana", "2026-03-02") == (0, 0, 0)
     assert minutes(store, "ben", "2026-03-03") == (60, 60, 1)
 
@@ -81,8 +101,12 @@ def test_deletion_needs_a_higher_revision() -> None:
 
 
 def test_orgs_never_mix() -> None:
-    store = fold([logged(entry_id="a", minutes=60, org_id="acme"),
-                  logged(entry_id="a", minutes=30, org_id="globex")])
+    store = fold(
+        [
+            logged(entry_id="a", minutes=60, org_id="acme"),
+            logged(entry_id="a", minutes=30, org_id="globex"),
+        ]
+    )
     assert minutes(store, "ana", "2026-03-02", "acme") == (60, 60, 1)
     assert minutes(store, "ana", "2026-03-02", "globex") == (30, 30, 1)
 
@@ -96,10 +120,15 @@ def test_apply_reports_every_day_it_changed() -> None:
 
 
 def test_computed_at_is_the_latest_change_in_event_time() -> None:
-    store = fold([logged(entry_id="a", occurred_at="2026-03-02T09:00:00Z"),
-                  logged(entry_id="b", occurred_at="2026-03-02T18:30:00+01:00")])
+    store = fold(
+        [
+            logged(entry_id="a", occurred_at="2026-03-02T09:00:00Z"),
+            logged(entry_id="b", occurred_at="2026-03-02T18:30:00+01:00"),
+        ]
+    )
     assert cd.day(store, ("acme", "ana", "2026-03-02")).computed_at == dt.datetime(
-        2026, 3, 2, 17, 30, tzinfo=dt.UTC)
+        2026, 3, 2, 17, 30, tzinfo=dt.UTC
+    )
 
 
 # Property: any order, any duplication, any batching gives the same days.
@@ -117,11 +146,17 @@ def histories(draw: st.DrawFn) -> list[TimeLogged | TimeDeleted]:
             if draw(st.integers(0, 4)) == 0:
                 events.append(deleted(entry_id=f"e{n}", revision=revision, occurred_at=at))
             else:
-                events.append(logged(
-                    entry_id=f"e{n}", revision=revision, occurred_at=at,
-                    contributor_id=draw(st.sampled_from(["ana", "ben"])),
-                    work_date=draw(st.sampled_from(DAYS)), minutes=draw(st.integers(1, 600)),
-                    billable=draw(st.booleans())))
+                events.append(
+                    logged(
+                        entry_id=f"e{n}",
+                        revision=revision,
+                        occurred_at=at,
+                        contributor_id=draw(st.sampled_from(["ana", "ben"])),
+                        work_date=draw(st.sampled_from(DAYS)),
+                        minutes=draw(st.integers(1, 600)),
+                        billable=draw(st.booleans()),
+                    )
+                )
     return events
 
 
@@ -146,7 +181,9 @@ def test_any_order_duplication_and_batching_gives_the_same_days(
 
 @settings(max_examples=100, deadline=None)
 @given(history=histories())
-def test_days_equal_a_recount_of_the_latest_revisions(history: list[TimeLogged | TimeDeleted]) -> None:
+def test_days_equal_a_recount_of_the_latest_revisions(
+    history: list[TimeLogged | TimeDeleted],
+) -> None:
     latest: dict[str, TimeLogged | TimeDeleted] = {}
     for e in history:
         if e.entry_id not in latest or e.revision > latest[e.entry_id].revision:

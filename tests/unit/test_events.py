@@ -69,15 +69,27 @@ HOSTILE: list[tuple[str, bytes, Reason]] = [
     ("null", b"null", Reason.NOT_AN_OBJECT),
     ("unknown type", raw("clock.ticked", type="time.teleported"), Reason.UNKNOWN_TYPE),
     ("type not a string", raw("clock.ticked", type=7), Reason.UNKNOWN_TYPE),
-    ("missing type", orjson.dumps({"event_id": "x", "occurred_at": "2026-03-02T10:00:00Z"}),
-     Reason.MISSING_FIELD),
-    ("missing entry_id", orjson.dumps({k: v for k, v in body("time.logged").items()
-                                       if k != "entry_id"}), Reason.MISSING_FIELD),
-    ("missing event_id", orjson.dumps({k: v for k, v in body("clock.ticked").items()
-                                       if k != "event_id"}), Reason.MISSING_FIELD),
+    (
+        "missing type",
+        orjson.dumps({"event_id": "x", "occurred_at": "2026-03-02T10:00:00Z"}),
+        Reason.MISSING_FIELD,
+    ),
+    (
+        "missing entry_id",
+        orjson.dumps({k: v for k, v in body("time.logged").items() if k != "entry_id"}),
+        Reason.MISSING_FIELD,
+    ),
+    (
+        "missing event_id",
+        orjson.dumps({k: v for k, v in body("clock.ticked").items() if k != "event_id"}),
+        Reason.MISSING_FIELD,
+    ),
     ("t&m without bill_rate", raw("project.planned", bill_rate=None), Reason.MISSING_FIELD),
-    ("fixed fee without fee", raw("project.planned", billing="fixed_fee", bill_rate=None),
-     Reason.MISSING_FIELD),
+    (
+        "fixed fee without fee",
+        raw("project.planned", billing="fixed_fee", bill_rate=None),
+        Reason.MISSING_FIELD,
+    ),
     ("minutes as string", raw("time.logged", minutes="60"), Reason.INVALID_FIELD),
     ("minutes zero", raw("time.logged", minutes=0), Reason.INVALID_FIELD),
     ("minutes 5000", raw("time.logged", minutes=5000), Reason.INVALID_FIELD),
@@ -90,25 +102,39 @@ HOSTILE: list[tuple[str, bytes, Reason]] = [
     ("org too long", raw("clock.ticked", org_id="a" * 65), Reason.INVALID_FIELD),
     ("bad date", raw("time.logged", work_date="2026-02-30"), Reason.INVALID_FIELD),
     ("timestamp as number", raw("clock.ticked", occurred_at=1767225600), Reason.INVALID_FIELD),
-    ("timestamp out of range", raw("clock.ticked", occurred_at="0001-01-01T00:00:00Z"),
-     Reason.INVALID_FIELD),
-    ("capacity over 80", raw("contributor.profiled", weekly_capacity_hours=81),
-     Reason.INVALID_FIELD),
+    (
+        "timestamp out of range",
+        raw("clock.ticked", occurred_at="0001-01-01T00:00:00Z"),
+        Reason.INVALID_FIELD,
+    ),
+    (
+        "capacity over 80",
+        raw("contributor.profiled", weekly_capacity_hours=81),
+        Reason.INVALID_FIELD,
+    ),
     ("target over 1", raw("contributor.profiled", target_utilization=1.5), Reason.INVALID_FIELD),
     ("end before start", raw("project.planned", end_date="2026-02-01"), Reason.INVALID_FIELD),
     ("unknown billing", raw("project.planned", billing="barter"), Reason.INVALID_FIELD),
     ("unknown decision kind", raw("decision.recorded", kind="vibes"), Reason.INVALID_FIELD),
     ("note too long", raw("decision.recorded", note="n" * 2001), Reason.INVALID_FIELD),
     ("schema_version as string", raw("clock.ticked", schema_version="1"), Reason.INVALID_FIELD),
-    ("naive occurred_at", raw("clock.ticked", occurred_at="2026-03-02T10:00:00"),
-     Reason.NAIVE_TIMESTAMP),
-    ("naive due_at", raw("handoff.requested", due_at="2026-03-05T12:00:00"),
-     Reason.NAIVE_TIMESTAMP),
+    (
+        "naive occurred_at",
+        raw("clock.ticked", occurred_at="2026-03-02T10:00:00"),
+        Reason.NAIVE_TIMESTAMP,
+    ),
+    (
+        "naive due_at",
+        raw("handoff.requested", due_at="2026-03-05T12:00:00"),
+        Reason.NAIVE_TIMESTAMP,
+    ),
     ("schema_version 2", raw("time.logged", schema_version=2), Reason.UNSUPPORTED_SCHEMA_VERSION),
-    ("schema_version 2, v2 type", raw("clock.ticked", schema_version=2, type="time.v2"),
-     Reason.UNSUPPORTED_SCHEMA_VERSION),
-    ("work_date 3 days ahead", raw("time.logged", work_date="2026-03-05"),
-     Reason.FUTURE_WORK_DATE),
+    (
+        "schema_version 2, v2 type",
+        raw("clock.ticked", schema_version=2, type="time.v2"),
+        Reason.UNSUPPORTED_SCHEMA_VERSION,
+    ),
+    ("work_date 3 days ahead", raw("time.logged", work_date="2026-03-05"), Reason.FUTURE_WORK_DATE),
 ]
 
 
@@ -134,8 +160,9 @@ def test_too_large_is_rejected_before_parsing() -> None:
 
 
 def test_rejection_messages_name_the_problem() -> None:
-    missing = parse(orjson.dumps({k: v for k, v in body("time.logged").items()
-                                  if k != "minutes"}), SOURCE)
+    missing = parse(
+        orjson.dumps({k: v for k, v in body("time.logged").items() if k != "minutes"}), SOURCE
+    )
     assert isinstance(missing, Rejected) and "minutes" in missing.message
     unknown = parse(raw("clock.ticked", type="nope"), SOURCE)
     assert isinstance(unknown, Rejected) and "'nope'" in unknown.message
@@ -144,8 +171,10 @@ def test_rejection_messages_name_the_problem() -> None:
 
 
 def test_parse_many_keeps_order_and_splits() -> None:
-    messages = [(raw("clock.ticked"), Source("t", 0, i)) if i % 3 else (b"[]", Source("t", 0, i))
-                for i in range(9)]
+    messages = [
+        (raw("clock.ticked"), Source("t", 0, i)) if i % 3 else (b"[]", Source("t", 0, i))
+        for i in range(9)
+    ]
     accepted, rejected = parse_many(messages)
     assert [a.source.offset for a in accepted] == [1, 2, 4, 5, 7, 8]
     assert [r.source.offset for r in rejected] == [0, 3, 6]
@@ -162,7 +191,8 @@ def test_checked_in_schemas_match_the_models() -> None:
 def test_schemas_describe_required_fields() -> None:
     logged = json.loads((DOCS / "schemas" / "time.logged.json").read_text())
     assert {"event_id", "type", "occurred_at", "entry_id", "minutes", "billable"} <= set(
-        logged["required"])
+        logged["required"]
+    )
     assert logged["properties"]["minutes"]["maximum"] == 1440
 
 
