@@ -1,4 +1,4 @@
-"""The ClickHouse warehouse on embedded chDB: migrations, dedup on replay, exact bytes, read-only."""
+"""The ClickHouse warehouse on chDB: migrations, dedup on replay, exact bytes, read-only."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def test_the_highest_snapshot_version_wins(warehouse: Warehouse) -> None:
 
 def test_queries_are_read_only_by_default(warehouse: Warehouse) -> None:
     warehouse.migrate()
-    with pytest.raises(WarehouseError, match="(?i)readonly"):
+    with pytest.raises(WarehouseError, match=r"(?i)readonly"):
         warehouse.query("DROP TABLE events")
     assert warehouse.query("SELECT {n:UInt8} + 1", {"n": 1}).rows == [(2,)]
 
