@@ -72,7 +72,13 @@ def day_key(key: DayKey) -> str:
 
 
 def apply(store: Store, event: TimeLogged | TimeDeleted) -> set[DayKey]:
-    """Apply a time event to the store; return the days whose figures may have changed."""
+    """Apply a time event to the store; return the days of the entry it names.
+
+    Even an event that changes nothing brings every day of its entry in line with the
+    entry: after a crash, a store can come back with keys from different moments (RocksDB
+    ahead, changelog behind), and re-applying the events since the last commit repairs it.
+    The days are returned in every case so that their rows are written again.
+    """
     ekey = entry_key(event.org_id, event.entry_id)
     entry = store.get(ekey)
     mentioned: list[str] = []
@@ -85,15 +91,14 @@ def apply(store: Store, event: TimeLogged | TimeDeleted) -> set[DayKey]:
         # An older revision names a day the entry has left: keep a record there too,
         # so the outcome does not depend on which revision arrived first.
         entry = {**entry, "days": sorted([*entry["days"], mentioned])}
-    else:
-        return set()
 
     touched = {(event.org_id, contributor, day) for contributor, day in entry["days"]}
     for key in touched:
         _write_day(store, key, event.entry_id, entry)
     # The entry is written last: if a crash keeps the day writes but loses this one,
     # re-applying the event redoes the same day writes.
-    store[ekey] = entry
+    if store.get(ekey) != entry:
+        store[ekey] = entry
     return touched
 
 

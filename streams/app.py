@@ -48,6 +48,8 @@ class Pipeline:
             topic_replication_factor=1,
             consumer_auto_offset_reset="earliest",
             broker_commit_interval=1.0,
+            broker_session_timeout=settings.session_timeout_seconds,
+            broker_heartbeat_interval=settings.session_timeout_seconds / 3,
             table_standby_replicas=0,
             producer_max_request_size=4 * 1024 * 1024,
             logging_config=None,
@@ -78,14 +80,17 @@ class Pipeline:
         async for events in stream.take_events(  # type: ignore[attr-defined]
             TAKE_MAX_MESSAGES, within=self.settings.flush_interval_seconds
         ):
-            touched: set[contributor_daily.DayKey] = set()
+            days: dict[contributor_daily.DayKey, contributor_daily.ContributorDay] = {}
             for event in events:
-                touched |= self._fold(stream, event)
-            await self._write_days(touched)
+                days.update(self._fold(stream, event))
+            await self._write_days(list(days.values()))
 
-    def _fold(self, stream: StreamT[bytes], message: EventT) -> set[contributor_daily.DayKey]:
-        # Table writes go to the changelog partition of the *current* event; `take_events`
-        # leaves the last buffered one current, so set each message's event explicitly.
+    def _fold(
+        self, stream: StreamT[bytes], message: EventT
+    ) -> dict[contributor_daily.DayKey, contributor_daily.ContributorDay]:
+        """Fold one batch message; return the days it touched, read while it is current."""
+        # A RocksDB-backed table reads and writes the partition of the *current* event, and
+        # `take_events` leaves the last buffered one current: set each message's explicitly.
         stream._set_current_event(message)  # type: ignore[attr-defined]
         touched: set[contributor_daily.DayKey] = set()
         batch = orjson.loads(message.value)
@@ -95,17 +100,14 @@ class Pipeline:
                 touched |= contributor_daily.apply(self.state, event)
         self.projected_events += len(batch["events"])
         metrics.PROJECTED_EVENTS.inc(len(batch["events"]))
-        return touched
+        return {key: contributor_daily.day(self.state, key) for key in touched}
 
-    async def _write_days(self, touched: set[contributor_daily.DayKey]) -> None:
-        if not touched:
+    async def _write_days(self, days: list[contributor_daily.ContributorDay]) -> None:
+        if not days:
             return
         first_look = dt.timedelta(hours=self.settings.first_look_hours)
         version = time.time_ns()
-        rows = [
-            contributor_day_row(contributor_daily.day(self.state, key), first_look, version)
-            for key in sorted(touched)
-        ]
+        rows = [contributor_day_row(day, first_look, version) for day in days]
         delay = 0.5
         while True:
             try:

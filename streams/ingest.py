@@ -131,6 +131,8 @@ class IngestStage(Service):
             max_partition_fetch_bytes=4 * 1024 * 1024,
             fetch_max_bytes=16 * 1024 * 1024,
             max_poll_interval_ms=30 * 60 * 1000,
+            session_timeout_ms=int(s.session_timeout_seconds * 1000),
+            heartbeat_interval_ms=int(s.session_timeout_seconds * 1000 / 3),
         )
         await self._producer.start()
         await self._consumer.start()

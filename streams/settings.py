@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Individual rows become visible to ops this long after being computed.",
     )
+    session_timeout_seconds: float = Field(
+        default=10.0,
+        ge=6.0,
+        description="How long the broker waits for a silent worker before giving its "
+        "partitions to another (after a crash, a restarted worker waits this long).",
+    )
     log_json: bool = Field(default=False, description="Write logs as JSON lines.")
     log_level: str = Field(default="INFO", description="Log level of the worker.")
 

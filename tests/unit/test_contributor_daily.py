@@ -111,12 +111,33 @@ def test_orgs_never_mix() -> None:
     assert minutes(store, "ana", "2026-03-02", "globex") == (30, 30, 1)
 
 
-def test_apply_reports_every_day_it_changed() -> None:
+def test_apply_reports_every_day_of_the_entry() -> None:
     store: dict[str, Any] = {}
     assert cd.apply(store, logged(entry_id="a")) == {("acme", "ana", "2026-03-02")}
     moved = logged(entry_id="a", revision=2, work_date="2026-03-01")
-    assert cd.apply(store, moved) == {("acme", "ana", "2026-03-01"), ("acme", "ana", "2026-03-02")}
-    assert cd.apply(store, moved) == set()
+    both = {("acme", "ana", "2026-03-01"), ("acme", "ana", "2026-03-02")}
+    assert cd.apply(store, moved) == both
+    before = dict(store)
+    assert cd.apply(store, moved) == both  # a repeat rewrites the rows, not the state
+    assert store == before
+
+
+def test_reapplying_repairs_a_store_restored_from_different_moments() -> None:
+    first = logged(entry_id="a", minutes=60)
+    moved = logged(entry_id="a", revision=2, minutes=60, work_date="2026-03-01")
+    early: dict[str, Any] = {}
+    cd.apply(early, first)
+    late = dict(early)
+    cd.apply(late, moved)
+    # After a crash: the entry comes back from the later moment, the old day from the
+    # earlier one (it still counts the entry that has moved away).
+    mixed = {
+        **late,
+        cd.day_key(("acme", "ana", "2026-03-02")): early[cd.day_key(("acme", "ana", "2026-03-02"))],
+    }
+    assert minutes(mixed, "ana", "2026-03-02") == (60, 60, 1)
+    cd.apply(mixed, moved)  # replayed from the last committed offset
+    assert mixed == late
 
 
 def test_computed_at_is_the_latest_change_in_event_time() -> None:
