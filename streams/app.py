@@ -19,12 +19,14 @@ from faust.types import EventT, StreamT
 
 from events.models import EVENT_ADAPTER, TimeDeleted, TimeLogged
 from projections import contributor_daily
+from projections.store import BufferedStore
 from sinks.clickhouse import Warehouse
 from sinks.rows import contributor_day_row
 from streams import metrics
 from streams.http import WorkerHttp
 from streams.ingest import IngestStage
 from streams.settings import Settings
+from streams.table_cache import CachedTable
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,9 @@ class Pipeline:
         self.http = WorkerHttp(self)
         self.projected_events = 0
         self.last_projection_write: dt.datetime | None = None
-        self.state = self.app.Table("projection-state", partitions=settings.partitions)
+        self.table = self.app.Table("projection-state", partitions=settings.partitions)
+        self.state = CachedTable(self.table)
+        self.app.on_partitions_revoked.connect(self._forget_cache)
         ingested = self.app.topic(
             settings.topic_ingested,
             key_serializer="raw",
@@ -93,14 +97,16 @@ class Pipeline:
         # `take_events` leaves the last buffered one current: set each message's explicitly.
         stream._set_current_event(message)  # type: ignore[attr-defined]
         touched: set[contributor_daily.DayKey] = set()
+        state = BufferedStore(self.state)
         batch = orjson.loads(message.value)
         for _topic, _partition, _offset, raw in batch["events"]:
             event = EVENT_ADAPTER.validate_json(raw)
             if isinstance(event, TimeLogged | TimeDeleted):
-                touched |= contributor_daily.apply(self.state, event)
+                touched |= contributor_daily.apply(state, event)
+        state.flush()
         self.projected_events += len(batch["events"])
         metrics.PROJECTED_EVENTS.inc(len(batch["events"]))
-        return {key: contributor_daily.day(self.state, key) for key in touched}
+        return {key: contributor_daily.day(state, key) for key in touched}
 
     async def _write_days(self, days: list[contributor_daily.ContributorDay]) -> None:
         if not days:
@@ -120,6 +126,9 @@ class Pipeline:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         self.last_projection_write = dt.datetime.now(dt.UTC)
+
+    async def _forget_cache(self, *_args: Any, **_kwargs: Any) -> None:
+        self.state.clear_cache()
 
     def health(self) -> dict[str, Any]:
         """What the worker reports on /health."""

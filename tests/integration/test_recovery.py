@@ -53,8 +53,8 @@ def workload(seed: int = 11) -> list[bytes]:
                     entry_id=entry,
                     revision=revision,
                     contributor_id=f"c{rng.randrange(300)}",
-                    work_date=f"2026-03-0{rng.randint(1, 4)}",
-                    occurred_at="2026-03-04T12:00:00Z",
+                    work_date=f"2026-03-{rng.randint(1, 28):02d}",
+                    occurred_at="2026-03-30T12:00:00Z",
                     minutes=rng.randint(1, 600),
                     billable=True,
                 )

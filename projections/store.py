@@ -1,0 +1,55 @@
+"""Keyed state stores for the folds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
+_MISSING = object()
+
+
+class BufferedStore(MutableMapping[str, Any]):
+    """Reads through to a backing store, keeps writes until `flush`.
+
+    A Faust table sends every assignment to its changelog; folding a batch through this
+    buffer writes each changed key once per batch instead of once per event.
+    """
+
+    def __init__(self, backing: MutableMapping[str, Any]) -> None:
+        self.backing = backing
+        self.pending: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.pending.get(key, _MISSING)
+        if value is _MISSING:
+            return self.backing[key]
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.pending.get(key, _MISSING)
+        if value is _MISSING:
+            return self.backing.get(key, default)
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.pending[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        raise NotImplementedError("the folds never delete keys")
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.pending
+        yield from (k for k in self.backing if k not in self.pending)
+
+    def __len__(self) -> int:
+        return len(self.pending) + sum(1 for k in self.backing if k not in self.pending)
+
+    def flush(self) -> int:
+        """Write the buffered keys to the backing store, entries last; return how many."""
+        # Entry records go last, so a crash between the writes leaves the days written
+        # and the entries to be redone (see contributor_daily.apply).
+        keys = sorted(self.pending, key=lambda k: k.startswith("entry|"))
+        for key in keys:
+            self.backing[key] = self.pending[key]
+        self.pending.clear()
+        return len(keys)

@@ -1,0 +1,50 @@
+"""BufferedStore: reads see pending writes, flush writes each key once, entries last."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.store import BufferedStore
+
+
+class RecordingStore(dict[str, Any]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.writes.append(key)
+        super().__setitem__(key, value)
+
+
+def test_reads_see_pending_writes_and_flush_writes_each_key_once() -> None:
+    backing = RecordingStore()
+    backing["day|a"] = 1
+    backing.writes.clear()
+    store = BufferedStore(backing)
+    assert store.get("day|a") == 1 and store.get("nope") is None
+    for value in range(5):
+        store["entry|x"] = value
+        store["day|a"] = value
+    assert store["day|a"] == 4 and backing["day|a"] == 1
+    assert sorted(store) == ["day|a", "entry|x"] and len(store) == 2
+    assert store.flush() == 2
+    assert backing.writes == ["day|a", "entry|x"]
+    assert dict(backing) == {"day|a": 4, "entry|x": 4}
+    assert store.flush() == 0
+
+
+def test_cached_table_writes_through_and_forgets_on_request() -> None:
+    from streams.table_cache import CachedTable
+
+    table: dict[str, Any] = {"a": 1}
+    cached = CachedTable(table, max_keys=2)
+    assert cached.get("a") == 1 and cached.get("missing", 0) == 0
+    table["a"] = 2  # a change behind the cache's back (partitions moved)...
+    assert cached["a"] == 1
+    cached.clear_cache()  # ...is seen once the cache is cleared
+    assert cached["a"] == 2
+    cached["b"] = 3
+    assert table["b"] == 3 and cached.get("b") == 3
+    cached["c"] = 4  # over max_keys: the cache starts over, values stay right
+    assert [cached[k] for k in "abc"] == [2, 3, 4]
