@@ -88,9 +88,14 @@ def sample_lines(
         at = dt.datetime.combine(day, dt.time(18, 0), tzinfo=dt.UTC)
         for team, members in TEAMS.items():
             for member in members:
-                for project, billing, owner, _money in PROJECTS:
-                    if rng.random() < 0.45:
-                        continue
+                if member == "cleo" and day_index == 3:
+                    continue  # her day off
+                # A 6 to 8.5 hour day in half hours, split over two or three projects.
+                halves = rng.randint(12, 17)
+                chosen = rng.sample(PROJECTS, rng.randint(2, 3))
+                cuts = sorted(rng.sample(range(1, halves), len(chosen) - 1))
+                shares = [b - a for a, b in zip([0, *cuts], [*cuts, halves], strict=True)]
+                for (project, billing, owner, _money), share in zip(chosen, shares, strict=True):
                     entry += 1
                     yield event(
                         "time.logged",
@@ -100,7 +105,7 @@ def sample_lines(
                         contributor_id=member,
                         project_id=project,
                         work_date=day.isoformat(),
-                        minutes=rng.choice([60, 90, 120, 180]),
+                        minutes=30 * share,
                         billable=billing != "non_billable",
                         for_team_id=owner if owner != team else None,
                     )
@@ -113,8 +118,9 @@ def sample_lines(
                             contributor_id=member,
                             project_id=project,
                             work_date=day.isoformat(),
-                            minutes=30,
+                            minutes=30 * share + 30,
                             billable=billing != "non_billable",
+                            for_team_id=owner if owner != team else None,
                         )
                     elif rng.random() < 0.02:
                         yield event(
