@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from events.models import TimeDeleted, TimeLogged
+from projections.clock import utc_iso
 
 Store = MutableMapping[str, Any]
 """Keyed projection state: str keys, JSON-serialisable values."""
@@ -136,7 +137,7 @@ def _next_state(
         days.append(mentioned)
     state: dict[str, Any] = {
         "revision": event.revision,
-        "changed_at": event.occurred_at.astimezone(dt.UTC).isoformat(),
+        "changed_at": utc_iso(event.occurred_at),
         "days": sorted(days),
         "current": None,
     }
