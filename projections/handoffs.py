@@ -1,0 +1,116 @@
+"""Handoffs between teams: requested, accepted, completed, and how late.
+
+A handoff is identified by handoff_id. Each step keeps its earliest report (a repeated
+`handoff.completed` does not move the completion), and the request keeps its earliest
+version, so any arrival order of the same events gives the same handoff. A handoff is
+late when completed after due_at, and overdue while open past due_at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from events.models import HandoffAccepted, HandoffCompleted, HandoffRequested
+from projections.clock import utc_iso
+from projections.contributor_daily import Store
+
+HandoffEvent = HandoffRequested | HandoffAccepted | HandoffCompleted
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """A handoff's route, due time and steps; steps not reported yet are None."""
+
+    org_id: str
+    handoff_id: str
+    project_id: str | None
+    task_id: str | None
+    from_team_id: str | None
+    to_team_id: str | None
+    due_at: dt.datetime | None
+    requested_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+    completed_at: dt.datetime | None
+
+    @property
+    def route(self) -> str | None:
+        """`FROM_TEAM->TO_TEAM`, the subject of route alerts."""
+        if self.from_team_id is None or self.to_team_id is None:
+            return None
+        return f"{self.from_team_id}->{self.to_team_id}"
+
+    def hours_late(self, now: dt.datetime) -> float:
+        """Hours past due_at: at completion, or at `now` while open; 0 when on time."""
+        if self.due_at is None:
+            return 0.0
+        end = self.completed_at or now
+        return max(0.0, (end - self.due_at).total_seconds() / 3600)
+
+    @property
+    def completed_late(self) -> bool:
+        """Completed after its due time."""
+        return bool(self.completed_at and self.due_at and self.completed_at > self.due_at)
+
+    def overdue(self, now: dt.datetime) -> bool:
+        """Still open past its due time at `now`."""
+        return self.completed_at is None and self.due_at is not None and now > self.due_at
+
+
+def handoff_key(org_id: str, handoff_id: str) -> str:
+    """Store key of a handoff."""
+    return f"handoff|{org_id}|{handoff_id}"
+
+
+_STEPS = {
+    "handoff.requested": "requested",
+    "handoff.accepted": "accepted",
+    "handoff.completed": "completed",
+}
+
+
+def apply(store: Store, event: HandoffEvent) -> bool:
+    """Record a step of a handoff; return False when it changes nothing."""
+    key = handoff_key(event.org_id, event.handoff_id)
+    state: dict[str, Any] = store.get(key) or {}
+    step = _STEPS[event.type]
+    stamp = [utc_iso(event.occurred_at), event.event_id]
+    if step in state and state[step]["at"] <= stamp:
+        return False
+    report: dict[str, Any] = {"at": stamp}
+    if isinstance(event, HandoffRequested):
+        report.update(
+            project_id=event.project_id,
+            task_id=event.task_id,
+            from_team_id=event.from_team_id,
+            to_team_id=event.to_team_id,
+            due_at=utc_iso(event.due_at),
+        )
+    store[key] = {**state, step: report}
+    return True
+
+
+def handoff(store: Store, org_id: str, handoff_id: str) -> Handoff | None:
+    """The handoff as its events describe it, or None if none was seen."""
+    state = store.get(handoff_key(org_id, handoff_id))
+    if not state:
+        return None
+    request = state.get("requested", {})
+
+    def at(step: str) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(state[step]["at"][0]) if step in state else None
+
+    due = request.get("due_at")
+    return Handoff(
+        org_id,
+        handoff_id,
+        request.get("project_id"),
+        request.get("task_id"),
+        request.get("from_team_id"),
+        request.get("to_team_id"),
+        dt.datetime.fromisoformat(due) if due else None,
+        at("requested"),
+        at("accepted"),
+        at("completed"),
+    )
