@@ -1,0 +1,74 @@
+"""Project status: hand-computed figures for each billing model."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from projections.project_status import ProjectDay, elapsed_share, run_out_date, status
+from projections.reference import Plan
+
+D = dt.date.fromisoformat
+
+
+def plan(billing: str, **fields: object) -> Plan:
+    values: dict[str, object] = dict(
+        project_id="p1",
+        name=None,
+        team_id="design",
+        billing=billing,
+        planned_hours=100.0,
+        start_date=D("2026-03-02"),
+        end_date=D("2026-03-31"),
+        bill_rate=None,
+        fixed_fee=None,
+        target_margin=0.3,
+        currency="EUR",
+        valid_from=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+    )
+    values.update(fields)
+    return Plan(**values)  # type: ignore[arg-type]
+
+
+# 60 hours before the burn window, 20 inside it (2026-03-03..2026-03-16).
+DAYS = [
+    ProjectDay(D("2026-03-02"), 60.0, 50.0, 3000.0),
+    ProjectDay(D("2026-03-10"), 12.0, 12.0, 600.0),
+    ProjectDay(D("2026-03-15"), 8.0, 0.0, 300.0, uncosted_hours=2.0),
+]
+TODAY = D("2026-03-16")
+
+
+def test_time_and_materials() -> None:
+    s = status("acme", plan("time_and_materials", bill_rate=100.0), DAYS, TODAY)
+    assert (s.consumed_hours, s.billable_hours, s.consumed_share) == (80.0, 62.0, 0.8)
+    assert s.elapsed_share == 0.5  # 15 of 30 days
+    assert s.burn_rate_hours_per_week == 10.0  # 20 hours over the last two weeks
+    assert s.run_out_date == D("2026-03-30")  # 20 hours left at 10 a week
+    assert (s.earned_revenue, s.cost, s.uncosted_hours) == (6200.0, 3900.0, 2.0)
+    assert s.margin == pytest.approx(2300 / 6200)
+    assert not s.scope_creep and s.currency == "EUR"
+
+
+def test_fixed_fee_earns_in_proportion_to_hours_and_caps_at_the_fee() -> None:
+    s = status("acme", plan("fixed_fee", fixed_fee=20000.0), DAYS, TODAY)
+    assert s.earned_revenue == 16000.0  # 80 of 100 hours
+    assert s.margin == pytest.approx((16000 - 3900) / 16000)
+    over = status("acme", plan("fixed_fee", fixed_fee=20000.0, planned_hours=40.0), DAYS, TODAY)
+    assert over.earned_revenue == 20000.0
+    assert over.scope_creep  # 80 hours is 200% of 40
+    assert over.run_out_date == TODAY
+
+
+def test_non_billable_has_no_revenue_and_no_margin() -> None:
+    s = status("acme", plan("non_billable"), DAYS, TODAY)
+    assert (s.earned_revenue, s.margin, s.cost) == (0.0, None, 3900.0)
+
+
+def test_elapsed_share_and_run_out_edges() -> None:
+    assert elapsed_share(D("2026-03-02"), D("2026-03-31"), D("2026-03-01")) == 0.0
+    assert elapsed_share(D("2026-03-02"), D("2026-03-31"), D("2026-03-02")) == pytest.approx(1 / 30)
+    assert elapsed_share(D("2026-03-02"), D("2026-03-31"), D("2026-05-01")) == 1.0
+    assert run_out_date(10.0, 0.0, TODAY) is None
+    assert run_out_date(1.0, 70.0, TODAY) == D("2026-03-17")
