@@ -108,7 +108,7 @@ def day(store: Store, key: DayKey) -> ContributorDay:
     record = store.get(day_key(key), {"entries": {}})
     logged = billable = count = 0
     latest = ""
-    for present, minutes, is_billable, changed_at in record["entries"].values():
+    for present, minutes, is_billable, changed_at, *_work in record["entries"].values():
         latest = max(latest, changed_at)
         if present:
             count += 1
@@ -129,6 +129,29 @@ def day(store: Store, key: DayKey) -> ContributorDay:
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class EntryOnDay:
+    """An entry currently on a contributor day."""
+
+    entry_id: str
+    project_id: str
+    minutes: int
+    billable: bool
+    for_team_id: str | None
+
+
+def entries_on(store: Store, key: DayKey) -> list[EntryOnDay]:
+    """The entries currently on a contributor day, by entry_id."""
+    record = store.get(day_key(key), {"entries": {}})
+    return [
+        EntryOnDay(entry_id, project, minutes, billable, for_team)
+        for entry_id, (present, minutes, billable, _at, project, for_team) in sorted(
+            record["entries"].items()
+        )
+        if present
+    ]
+
+
 def _next_state(
     entry: dict[str, Any] | None, event: TimeLogged | TimeDeleted, mentioned: list[str]
 ) -> dict[str, Any]:
@@ -147,6 +170,7 @@ def _next_state(
             "minutes": event.minutes,
             "billable": event.billable,
             "project_id": event.project_id,
+            "for_team_id": event.for_team_id,
         }
     return state
 
@@ -161,6 +185,8 @@ def _write_day(store: Store, key: DayKey, entry_id: str, entry: dict[str, Any]) 
         current["minutes"] if present else 0,
         current["billable"] if present else False,
         entry["changed_at"],
+        current["project_id"] if present else None,
+        current["for_team_id"] if present else None,
     ]
     if record["entries"].get(entry_id) != value:
         # Faust tables persist on assignment, so write a new value rather than mutate.

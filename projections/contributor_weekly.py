@@ -1,0 +1,130 @@
+"""A contributor's ISO week: hours, capacity, utilization, cross-team work, per project.
+
+Definitions:
+- available hours: the sum over the week's days of the capacity of the profile valid that
+  day (weekly capacity over Monday to Friday) minus time off;
+- utilization = billable hours / available hours; load = logged hours / available hours
+  (None when nothing was available);
+- cross-team work: an entry whose for_team_id differs from the contributor's team on its
+  work_date (a contributor without a profile that day has no team, so nothing is
+  cross-team); unbilled cross-team hours are the non-billable part of it;
+- the week's team and target are those of the profile valid on the week's first day
+  with a profile;
+- trailing values cover the 4 weeks ending with this one; utilization over them is total
+  billable over total available hours (not a mean of weekly percentages).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from projections import reference
+from projections.clock import week_days
+from projections.contributor_daily import Store, day, entries_on
+
+TRAILING_WEEKS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ContributorWeek:
+    """One contributor's figures for the ISO week starting on `week_start`."""
+
+    org_id: str
+    contributor_id: str
+    week_start: dt.date
+    team_id: str | None
+    target_utilization: float | None
+    logged_hours: float
+    billable_hours: float
+    available_hours: float
+    cross_team_hours: float
+    cross_team_unbilled_hours: float
+    hours_by_project: dict[str, float] = field(default_factory=dict)
+    computed_at: dt.datetime | None = None
+    """Event time of the latest change behind the week's days."""
+
+    @property
+    def non_billable_hours(self) -> float:
+        """Logged minus billable hours."""
+        return self.logged_hours - self.billable_hours
+
+    @property
+    def utilization(self) -> float | None:
+        """Billable over available hours."""
+        return self.billable_hours / self.available_hours if self.available_hours else None
+
+    @property
+    def load(self) -> float | None:
+        """Logged over available hours."""
+        return self.logged_hours / self.available_hours if self.available_hours else None
+
+
+def week(store: Store, org_id: str, contributor_id: str, monday: dt.date) -> ContributorWeek:
+    """The contributor's week from the day records and the reference data in `store`."""
+    logged = billable = cross = cross_unbilled = available = 0.0
+    by_project: dict[str, float] = {}
+    team: str | None = None
+    target: float | None = None
+    latest: dt.datetime | None = None
+    for date in week_days(monday):
+        profile = reference.profile_at(store, org_id, contributor_id, date)
+        if profile is not None and team is None:
+            team, target = profile.team_id, profile.target_utilization
+        available += reference.available_hours(store, org_id, contributor_id, date)
+        key = (org_id, contributor_id, date.isoformat())
+        summary = day(store, key)
+        if summary.entries or summary.computed_at.year > 1970:
+            latest = max(latest, summary.computed_at) if latest else summary.computed_at
+        for entry in entries_on(store, key):
+            hours = entry.minutes / 60
+            logged += hours
+            billable += hours if entry.billable else 0.0
+            by_project[entry.project_id] = by_project.get(entry.project_id, 0.0) + hours
+            if profile and entry.for_team_id and entry.for_team_id != profile.team_id:
+                cross += hours
+                cross_unbilled += 0.0 if entry.billable else hours
+    return ContributorWeek(
+        org_id,
+        contributor_id,
+        monday,
+        team,
+        target,
+        logged,
+        billable,
+        available,
+        cross,
+        cross_unbilled,
+        dict(sorted(by_project.items())),
+        latest,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Trailing:
+    """Totals over the trailing weeks ending with a week."""
+
+    weeks: int
+    logged_hours: float
+    billable_hours: float
+    available_hours: float
+
+    @property
+    def utilization(self) -> float | None:
+        """Total billable over total available hours."""
+        return self.billable_hours / self.available_hours if self.available_hours else None
+
+
+def trailing(
+    store: Store, org_id: str, contributor_id: str, monday: dt.date, weeks: int = TRAILING_WEEKS
+) -> Trailing:
+    """Totals over `weeks` ISO weeks ending with the week starting on `monday`."""
+    parts = [
+        week(store, org_id, contributor_id, monday - dt.timedelta(weeks=i)) for i in range(weeks)
+    ]
+    return Trailing(
+        weeks,
+        sum(p.logged_hours for p in parts),
+        sum(p.billable_hours for p in parts),
+        sum(p.available_hours for p in parts),
+    )
