@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from events.parse import Accepted, Rejected
 from projections.contributor_daily import ContributorDay
+from projections.contributor_weekly import ContributorWeek, Trailing
 
 _KEEP_MAX = 2**64 - 1
 
@@ -66,5 +67,36 @@ def contributor_day_row(
         day.entries,
         day.computed_at,
         day.computed_at + first_look,
+        version,
+    )
+
+
+def contributor_week_row(
+    week: ContributorWeek, trailing: Trailing, first_look: dt.timedelta, version: int
+) -> tuple[object, ...]:
+    """A contributor_weekly snapshot row. A week without time logged counts as computed at
+    its Monday, so its row is the same on every replay."""
+    computed = week.computed_at or dt.datetime.combine(week.week_start, dt.time(), dt.UTC)
+    return (
+        week.org_id,
+        week.contributor_id,
+        week.team_id or "",
+        week.week_start,
+        week.logged_hours,
+        week.billable_hours,
+        week.non_billable_hours,
+        week.available_hours,
+        week.utilization,
+        week.load,
+        week.target_utilization,
+        week.cross_team_hours,
+        week.cross_team_unbilled_hours,
+        week.hours_by_project,
+        trailing.logged_hours,
+        trailing.billable_hours,
+        trailing.available_hours,
+        trailing.utilization,
+        computed,
+        computed + first_look,
         version,
     )

@@ -17,11 +17,11 @@ import faust
 import orjson
 from faust.types import EventT, StreamT
 
-from events.models import EVENT_ADAPTER, TimeDeleted, TimeLogged
-from projections import contributor_daily
+from events.models import EVENT_ADAPTER
+from projections import contributor_daily, contributor_weekly, fold
 from projections.store import BufferedStore
 from sinks.clickhouse import Warehouse
-from sinks.rows import contributor_day_row
+from sinks.rows import contributor_day_row, contributor_week_row
 from streams import metrics
 from streams.http import WorkerHttp
 from streams.ingest import IngestStage
@@ -64,6 +64,7 @@ class Pipeline:
         self.last_projection_write: dt.datetime | None = None
         self.table = self.app.Table("projection-state", partitions=settings.partitions)
         self.state = CachedTable(self.table)
+        self._refreshed_orgs: set[str] = set()
         self.app.on_partitions_revoked.connect(self._forget_cache)
         ingested = self.app.topic(
             settings.topic_ingested,
@@ -84,51 +85,70 @@ class Pipeline:
         async for events in stream.take_events(  # type: ignore[attr-defined]
             TAKE_MAX_MESSAGES, within=self.settings.flush_interval_seconds
         ):
-            days: dict[contributor_daily.DayKey, contributor_daily.ContributorDay] = {}
+            rows: dict[str, dict[tuple[str, str, str], tuple[object, ...]]] = {
+                "contributor_daily": {},
+                "contributor_weekly": {},
+            }
             for event in events:
-                days.update(self._fold(stream, event))
-            await self._write_days(list(days.values()))
+                for table, table_rows in self._fold(stream, event).items():
+                    rows[table].update(table_rows)
+            await self._write_rows({t: list(r.values()) for t, r in rows.items()})
 
     def _fold(
         self, stream: StreamT[bytes], message: EventT
-    ) -> dict[contributor_daily.DayKey, contributor_daily.ContributorDay]:
-        """Fold one batch message; return the days it touched, read while it is current."""
+    ) -> dict[str, dict[tuple[str, str, str], tuple[object, ...]]]:
+        """Fold one batch message; return the rows it changed, read while it is current."""
         # A RocksDB-backed table reads and writes the partition of the *current* event, and
         # `take_events` leaves the last buffered one current: set each message's explicitly.
         stream._set_current_event(message)  # type: ignore[attr-defined]
-        touched: set[contributor_daily.DayKey] = set()
+        touched = fold.Touched()
         state = BufferedStore(self.state)
         batch = orjson.loads(message.value)
         for _topic, _partition, _offset, raw in batch["events"]:
             event = EVENT_ADAPTER.validate_json(raw)
-            if isinstance(event, TimeLogged | TimeDeleted):
-                touched |= contributor_daily.apply(state, event)
+            fold.apply(state, event, touched)
+            if event.org_id not in self._refreshed_orgs:
+                fold.refresh(state, event.org_id, touched)
+                self._refreshed_orgs.add(event.org_id)
         state.flush()
         self.projected_events += len(batch["events"])
         metrics.PROJECTED_EVENTS.inc(len(batch["events"]))
-        return {key: contributor_daily.day(state, key) for key in touched}
-
-    async def _write_days(self, days: list[contributor_daily.ContributorDay]) -> None:
-        if not days:
-            return
         first_look = dt.timedelta(hours=self.settings.first_look_hours)
         version = time.time_ns()
-        rows = [contributor_day_row(day, first_look, version) for day in days]
+        days = {
+            key: contributor_day_row(contributor_daily.day(state, key), first_look, version)
+            for key in touched.days
+        }
+        weeks = {}
+        for org_id, contributor, monday in touched.weeks:
+            start = dt.date.fromisoformat(monday)
+            weeks[(org_id, contributor, monday)] = contributor_week_row(
+                contributor_weekly.week(state, org_id, contributor, start),
+                contributor_weekly.trailing(state, org_id, contributor, start),
+                first_look,
+                version,
+            )
+        return {"contributor_daily": days, "contributor_weekly": weeks}
+
+    async def _write_rows(self, batch: dict[str, list[tuple[object, ...]]]) -> None:
+        if not any(batch.values()):
+            return
         delay = 0.5
         while True:
             try:
                 with metrics.CLICKHOUSE_WRITE_SECONDS.labels("projection").time():
-                    await asyncio.to_thread(self.warehouse.write, {"contributor_daily": rows})
+                    await asyncio.to_thread(self.warehouse.write, batch)
                 break
             except Exception as error:
                 metrics.SINK_FAILURES.labels("projection").inc()
-                log.error("writing contributor_daily failed, retrying in %.1fs: %s", delay, error)
+                log.error("writing projection rows failed, retrying in %.1fs: %r", delay, error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         self.last_projection_write = dt.datetime.now(dt.UTC)
 
     async def _forget_cache(self, *_args: Any, **_kwargs: Any) -> None:
         self.state.clear_cache()
+        self._refreshed_orgs.clear()
 
     def health(self) -> dict[str, Any]:
         """What the worker reports on /health."""

@@ -229,6 +229,6 @@ class IngestStage(Service):
                 self.progress.failures += 1
                 metrics.SINK_FAILURES.labels("ingest").inc()
                 self.progress.last_error = f"{type(error).__name__}: {error}"
-                log.error("ingest batch failed, retrying in %.1fs: %s", delay, error)
+                log.error("ingest batch failed, retrying in %.1fs: %r", delay, error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)

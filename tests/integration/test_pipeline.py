@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 def publish(settings: Settings, lines: list[bytes]) -> PublishResult:
     """Publish lines and wait until the worker stored and projected them."""
     result = asyncio.run(publish_lines(settings, iter(enumerate(lines, start=1))))
-    asyncio.run(wait_until_processed(settings, result, timeout=300))
+    asyncio.run(wait_until_processed(settings, result, timeout=120))
     return result
 
 
@@ -225,3 +225,70 @@ def day_rows(settings: Settings) -> set[tuple[Any, ...]]:
         "FROM contributor_daily FINAL WHERE work_date = '2026-03-02'",
     )
     return {tuple(r) for r in rows}
+
+
+def test_contributor_weeks_from_profiles_time_off_and_entries(start_worker: WorkerFactory) -> None:
+    settings = start_worker()
+    publish(
+        settings,
+        [
+            raw(
+                "contributor.profiled",
+                team_id="design",
+                weekly_capacity_hours=40,
+                target_utilization=0.8,
+                effective_from="2026-03-02",
+                occurred_at="2026-03-01T08:00:00Z",
+            ),
+            raw(
+                "time.logged",
+                entry_id="a",
+                work_date="2026-03-09",
+                minutes=480,
+                billable=True,
+                project_id="web",
+                occurred_at="2026-03-09T18:00:00Z",
+            ),
+            raw(
+                "time.logged",
+                entry_id="b",
+                work_date="2026-03-10",
+                minutes=240,
+                billable=False,
+                project_id="internal",
+                for_team_id="engineering",
+                occurred_at="2026-03-10T18:00:00Z",
+            ),
+            raw(
+                "contributor.time_off",
+                date="2026-03-10",
+                hours=4,
+                occurred_at="2026-03-10T08:00:00Z",
+            ),
+            raw("clock.ticked", occurred_at="2026-03-16T06:00:00Z"),
+        ],
+    )
+    rows = query(
+        settings,
+        "SELECT toString(week_start), team_id, logged_hours, billable_hours, "
+        "available_hours, utilization, cross_team_unbilled_hours, "
+        "hours_by_project, trailing_available_hours, trailing_utilization "
+        "FROM contributor_weekly FINAL WHERE contributor_id = 'ana' "
+        "ORDER BY week_start",
+    )
+    assert rows == [
+        ("2026-03-02", "design", 0.0, 0.0, 40.0, 0.0, 0.0, {}, 40.0, 0.0),
+        (
+            "2026-03-09",
+            "design",
+            12.0,
+            8.0,
+            36.0,
+            pytest.approx(8 / 36),
+            4.0,
+            {"internal": 4.0, "web": 8.0},
+            76.0,
+            pytest.approx(8 / 76),
+        ),
+        ("2026-03-16", "design", 0.0, 0.0, 40.0, 0.0, 0.0, {}, 116.0, pytest.approx(8 / 116)),
+    ]
