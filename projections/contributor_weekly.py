@@ -119,12 +119,34 @@ def trailing(
     store: Store, org_id: str, contributor_id: str, monday: dt.date, weeks: int = TRAILING_WEEKS
 ) -> Trailing:
     """Totals over `weeks` ISO weeks ending with the week starting on `monday`."""
-    parts = [
-        week(store, org_id, contributor_id, monday - dt.timedelta(weeks=i)) for i in range(weeks)
-    ]
-    return Trailing(
-        weeks,
-        sum(p.logged_hours for p in parts),
-        sum(p.billable_hours for p in parts),
-        sum(p.available_hours for p in parts),
-    )
+    key = (org_id, contributor_id, monday.isoformat())
+    return weeks_with_trailing(store, {key}, weeks)[key][1]
+
+
+def weeks_with_trailing(
+    store: Store, keys: set[tuple[str, str, str]], weeks: int = TRAILING_WEEKS
+) -> dict[tuple[str, str, str], tuple[ContributorWeek, Trailing]]:
+    """Each (org, contributor, Monday ISO) week with its trailing totals, computing every
+    week once even when it is part of several trailing windows."""
+    memo: dict[tuple[str, str, dt.date], ContributorWeek] = {}
+
+    def get(org_id: str, contributor_id: str, monday: dt.date) -> ContributorWeek:
+        key = (org_id, contributor_id, monday)
+        if key not in memo:
+            memo[key] = week(store, org_id, contributor_id, monday)
+        return memo[key]
+
+    result = {}
+    for org_id, contributor_id, monday_iso in keys:
+        monday = dt.date.fromisoformat(monday_iso)
+        parts = [get(org_id, contributor_id, monday - dt.timedelta(weeks=i)) for i in range(weeks)]
+        result[(org_id, contributor_id, monday_iso)] = (
+            parts[0],
+            Trailing(
+                weeks,
+                sum(p.logged_hours for p in parts),
+                sum(p.billable_hours for p in parts),
+                sum(p.available_hours for p in parts),
+            ),
+        )
+    return result

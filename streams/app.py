@@ -79,25 +79,31 @@ class Pipeline:
     async def _project(self, stream: StreamT[bytes]) -> None:
         """Fold internal batch messages into the projection state and write the rows.
 
-        Rows go to ClickHouse before the next `take` acknowledges the messages, so
-        offsets are committed only after the rows are stored.
+        Rows are computed once per `take` batch and go to ClickHouse before the next `take`
+        acknowledges the messages, so offsets are committed only after the rows are stored.
         """
         async for events in stream.take_events(  # type: ignore[attr-defined]
             TAKE_MAX_MESSAGES, within=self.settings.flush_interval_seconds
         ):
-            rows: dict[str, dict[tuple[str, str, str], tuple[object, ...]]] = {
-                "contributor_daily": {},
-                "contributor_weekly": {},
-            }
+            by_partition: dict[int, tuple[EventT, fold.Touched]] = {}
             for event in events:
-                for table, table_rows in self._fold(stream, event).items():
-                    rows[table].update(table_rows)
-            await self._write_rows({t: list(r.values()) for t, r in rows.items()})
+                touched = self._fold(stream, event)
+                partition = event.message.partition
+                _last, merged = by_partition.get(partition, (event, fold.Touched()))
+                merged.days |= touched.days
+                merged.weeks |= touched.weeks
+                by_partition[partition] = (event, merged)
+            batch: dict[str, list[tuple[object, ...]]] = {
+                "contributor_daily": [],
+                "contributor_weekly": [],
+            }
+            for last, merged in by_partition.values():
+                for table, rows in self._rows(stream, last, merged).items():
+                    batch[table] += rows
+            await self._write_rows(batch)
 
-    def _fold(
-        self, stream: StreamT[bytes], message: EventT
-    ) -> dict[str, dict[tuple[str, str, str], tuple[object, ...]]]:
-        """Fold one batch message; return the rows it changed, read while it is current."""
+    def _fold(self, stream: StreamT[bytes], message: EventT) -> fold.Touched:
+        """Fold one batch message into the state; return what it changed."""
         # A RocksDB-backed table reads and writes the partition of the *current* event, and
         # `take_events` leaves the last buffered one current: set each message's explicitly.
         stream._set_current_event(message)  # type: ignore[attr-defined]
@@ -113,21 +119,25 @@ class Pipeline:
         state.flush()
         self.projected_events += len(batch["events"])
         metrics.PROJECTED_EVENTS.inc(len(batch["events"]))
+        return touched
+
+    def _rows(
+        self, stream: StreamT[bytes], message: EventT, touched: fold.Touched
+    ) -> dict[str, list[tuple[object, ...]]]:
+        """Rows of what changed, read while a message of the same partition is current."""
+        stream._set_current_event(message)  # type: ignore[attr-defined]
         first_look = dt.timedelta(hours=self.settings.first_look_hours)
         version = time.time_ns()
-        days = {
-            key: contributor_day_row(contributor_daily.day(state, key), first_look, version)
-            for key in touched.days
-        }
-        weeks = {}
-        for org_id, contributor, monday in touched.weeks:
-            start = dt.date.fromisoformat(monday)
-            weeks[(org_id, contributor, monday)] = contributor_week_row(
-                contributor_weekly.week(state, org_id, contributor, start),
-                contributor_weekly.trailing(state, org_id, contributor, start),
-                first_look,
-                version,
-            )
+        days = [
+            contributor_day_row(contributor_daily.day(self.state, key), first_look, version)
+            for key in sorted(touched.days)
+        ]
+        weeks = [
+            contributor_week_row(week, trailing, first_look, version)
+            for week, trailing in contributor_weekly.weeks_with_trailing(
+                self.state, touched.weeks
+            ).values()
+        ]
         return {"contributor_daily": days, "contributor_weekly": weeks}
 
     async def _write_rows(self, batch: dict[str, list[tuple[object, ...]]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import random
 import signal
@@ -103,8 +104,20 @@ def test_kill_9_while_running_then_restart_gives_the_clean_tables(
             "FINAL WHERE logged_minutes > 0"
         ).rows
         stored = reader.query("SELECT count(), uniqExact(event_id) FROM events FINAL").rows
+        weekly = reader.query(
+            "SELECT contributor_id, toString(week_start), round(logged_hours * 60) "
+            "FROM contributor_weekly FINAL WHERE logged_hours > 0"
+        ).rows
     finally:
         reader.close()
-    assert {(r[0], r[1]): r[2] for r in rows} == expected_minutes(lines)
+    expected = expected_minutes(lines)
+    assert {(r[0], r[1]): r[2] for r in rows} == expected
+    by_week: dict[tuple[str, str], int] = defaultdict(int)
+    for (contributor, day), minutes in expected.items():
+        monday = dt.date.fromisoformat(day) - dt.timedelta(
+            days=dt.date.fromisoformat(day).weekday()
+        )
+        by_week[(contributor, monday.isoformat())] += minutes
+    assert {(r[0], r[1]): int(r[2]) for r in weekly} == dict(by_week)
     unique = len(lines) - REDELIVERED
     assert stored == [(unique, unique)]
