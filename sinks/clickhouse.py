@@ -158,8 +158,14 @@ class Warehouse:
     def query(
         self, sql: str, parameters: Mapping[str, Any] | None = None, readonly: bool = True
     ) -> QueryResult:
-        """Run a query; with readonly (the default) ClickHouse refuses any change."""
-        settings = {"readonly": 1} if readonly else None
+        """Run a query; with readonly (the default) anything but a read is refused."""
+        settings = None
+        if readonly:
+            ensure_read_only(sql)
+            # A server enforces it too. Not chDB: a query refused there leaves its session
+            # in readonly mode, and every later insert of the process would fail.
+            if not self.url.startswith("chdb:"):
+                settings = {"readonly": 1}
         with self._lock:
             try:
                 result = self._client.query(
@@ -199,6 +205,26 @@ class Warehouse:
         """Release the connection (and the chDB path)."""
         with self._lock:
             self._client.close()
+
+
+_READ_VERBS = ("SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "EXISTS")
+
+
+def ensure_read_only(sql: str) -> None:
+    """Raise WarehouseError unless `sql` is one read statement (SELECT, SHOW, ...)."""
+    code = re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.S).strip().rstrip(";").strip()
+    words = re.findall(r"[A-Za-z_]+", code.lstrip("("))
+    if not words or words[0].upper() not in _READ_VERBS:
+        raise WarehouseError(f"readonly: only read queries are allowed ({', '.join(_READ_VERBS)})")
+    bare = _without_strings(code)
+    if ";" in bare:
+        raise WarehouseError("readonly: one statement at a time")
+    if re.search(r"\bINTO\s+OUTFILE\b", bare, flags=re.I):
+        raise WarehouseError("readonly: INTO OUTFILE writes a file")
+
+
+def _without_strings(code: str) -> str:
+    return re.sub(r"'(?:[^'\\]|\\.)*'", "''", code)
 
 
 def split_statements(text: str) -> list[str]:

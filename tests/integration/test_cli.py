@@ -58,11 +58,20 @@ def test_publish_wait_prints_counts_and_query_reads_through_the_worker(
     assert all(r["m"] > 0 for r in rows)
 
 
-def test_query_is_read_only(running: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+def test_query_is_read_only(
+    running: Settings, tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main(["query", "DROP TABLE events"]) == 1
     assert "readonly" in capsys.readouterr().err.lower()
     assert cli.main(["query", "--json", "SELECT count() AS n FROM events"]) == 0
     assert json.loads(capsys.readouterr().out) == {"n": 0}
+    # A refused query does not stop the worker from writing.
+    sample = tmp_path / "events.jsonl"
+    sample.write_bytes(b"\n".join(sample_lines()))
+    assert cli.main(["publish", "--wait", str(sample)]) == 0
+    capsys.readouterr()
+    assert cli.main(["query", "--json", "SELECT count() > 100 AS stored FROM events"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"stored": 1}
 
 
 def test_alerts_lists_nothing_yet(running: Settings, capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,7 +42,13 @@ def test_migrations_apply_once(warehouse: Warehouse) -> None:
 
 def test_columns_written_exist_in_the_ddl(warehouse: Warehouse) -> None:
     warehouse.migrate()
-    tables = {r[0] for r in warehouse.query("SHOW TABLES").rows}
+    tables = {
+        r[0]
+        for r in warehouse.query(
+            "SELECT name FROM system.tables WHERE database = currentDatabase() "
+            "AND engine NOT LIKE '%View'"
+        ).rows
+    }
     # Every table the pipeline fills has its columns listed (alerts come with the detectors).
     assert set(COLUMNS) == tables - {"alerts", "schema_migrations"}
     for table, columns in COLUMNS.items():
@@ -95,11 +101,27 @@ def test_the_highest_snapshot_version_wins(warehouse: Warehouse) -> None:
     ).rows == [(90, 1.5, (at + dt.timedelta(hours=24)).replace(tzinfo=None))]  # UTC, naive
 
 
-def test_queries_are_read_only_by_default(warehouse: Warehouse) -> None:
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DROP TABLE events",
+        "  -- a comment\n INSERT INTO events (org_id) VALUES ('x')",
+        "SELECT 1; DROP TABLE events",
+        "SELECT 1 INTO OUTFILE '/tmp/out.csv'",
+        "ALTER TABLE events DELETE WHERE 1",
+        "",
+    ],
+)
+def test_queries_are_read_only_by_default(warehouse: Warehouse, sql: str) -> None:
     warehouse.migrate()
     with pytest.raises(WarehouseError, match=r"(?i)readonly"):
-        warehouse.query("DROP TABLE events")
+        warehouse.query(sql)
+    # A refused query leaves the connection able to write.
+    warehouse.command("CREATE TABLE IF NOT EXISTS scratch (x UInt8) ENGINE = Memory")
+    warehouse.insert("scratch", [[1]], columns=["x"])
     assert warehouse.query("SELECT {n:UInt8} + 1", {"n": 1}).rows == [(2,)]
+    assert warehouse.query("WITH 2 AS two SELECT two; ").rows == [(2,)]
+    assert warehouse.query("SELECT ';' AS semicolon").rows == [(";",)]
 
 
 def test_bad_urls_fail_with_a_clear_error(tmp_path: Path) -> None:
@@ -126,3 +148,64 @@ def test_memory_sink_reads_like_final() -> None:
     sink.write({"contributor_daily": [contributor_day_row(day, dt.timedelta(0), 1)]})
     final = sink.final("contributor_daily", ["org_id", "contributor_id", "work_date"], "version")
     assert [r["version"] for r in final] == [2]
+
+
+def test_team_weekly_sums_members_and_measures_the_spread(warehouse: Warehouse) -> None:
+    warehouse.migrate()
+    monday = dt.date(2026, 3, 9)
+
+    def member(
+        name: str,
+        logged: float,
+        billable: float,
+        available: float,
+        version: int,
+        team: str = "ops-team",
+    ) -> tuple[object, ...]:
+        load = logged / available if available else None
+        util = billable / available if available else None
+        return (
+            "acme",
+            name,
+            team,
+            monday,
+            logged,
+            billable,
+            logged - billable,
+            available,
+            util,
+            load,
+            0.75,
+            0.0,
+            0.0,
+            {},
+            logged,
+            billable,
+            available,
+            util,
+            NOW,
+            NOW,
+            version,
+        )
+
+    warehouse.write(
+        {
+            "contributor_weekly": [
+                member("x1", 48.0, 40.0, 40.0, 1),
+                member("x2", 20.0, 10.0, 40.0, 1),
+                member("x3", 40.0, 30.0, 40.0, 1),
+                member("x3", 30.0, 30.0, 40.0, 0),  # an older version: ignored
+                member("x4", 0.0, 0.0, 0.0, 1),  # no capacity: counted, no load
+                member("y1", 10.0, 10.0, 40.0, 1, team=""),  # no team: not in any team row
+            ]
+        }
+    )
+    rows = warehouse.query(
+        "SELECT members, members_with_capacity, logged_hours, billable_hours, available_hours, "
+        "utilization, min_member_load, max_member_load, round(load_cv, 4) FROM team_weekly "
+        "WHERE team_id = 'ops-team'"
+    ).rows
+    loads = [1.2, 0.5, 1.0]
+    mean = sum(loads) / 3
+    cv = (sum((x - mean) ** 2 for x in loads) / 3) ** 0.5 / mean
+    assert rows == [(4, 3, 108.0, 80.0, 120.0, 80 / 120, 0.5, 1.2, round(cv, 4))]
