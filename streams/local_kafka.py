@@ -11,11 +11,10 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams.processes import process_alive, terminate_process_group
+from streams.processes import PidFile, wait_until_ready
 from streams.settings import PROJECT_ROOT, Settings
 
 KAFKA_DEPLOY_DIR = PROJECT_ROOT / "deploy" / "kafka"
@@ -89,11 +88,7 @@ class LocalKafka:
 
     def running_pid(self) -> int | None:
         """The broker's pid if its process is alive."""
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        return pid if process_alive(pid) else None
+        return PidFile(self.pid_file).running_pid()
 
     def start(self, timeout: float = 90.0) -> float:
         """Format on first use, start the node in the background, wait until it accepts
@@ -108,7 +103,6 @@ class LocalKafka:
             self._format(java, config)
         logs = self.log_file.parent
         logs.mkdir(parents=True, exist_ok=True)
-        begin = time.monotonic()
         with open(logs / "stdout.log", "ab") as out:
             process = subprocess.Popen(  # noqa: S603
                 [
@@ -128,29 +122,23 @@ class LocalKafka:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        self.pid_file.write_text(str(process.pid))
+        pids = PidFile(self.pid_file)
+        pids.write(process.pid)
         host, port = self.host_port
-        while time.monotonic() - begin < timeout:
-            if process.poll() is not None:
-                self.pid_file.unlink(missing_ok=True)
-                raise BrokerError(
-                    f"the broker exited with code {process.returncode}; see {self.log_file}"
-                )
-            if _accepts(host, port) and self._started_in_log():
-                return time.monotonic() - begin
-            time.sleep(0.2)
-        self.stop()
-        raise BrokerError(f"the broker was not ready after {timeout:.0f}s; see {self.log_file}")
+        try:
+            return wait_until_ready(
+                process,
+                pids,
+                lambda: _accepts(host, port) and self._started_in_log(),
+                timeout,
+                "the broker",
+            )
+        except RuntimeError as error:
+            raise BrokerError(f"{error}; see {self.log_file}") from error
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Stop the node (SIGTERM, then SIGKILL after timeout); False if it was not running."""
-        pid = self.running_pid()
-        if pid is None:
-            self.pid_file.unlink(missing_ok=True)
-            return False
-        terminate_process_group(pid, timeout)
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        return PidFile(self.pid_file).stop(timeout)
 
     def _write_config(self) -> Path:
         host, port = self.host_port

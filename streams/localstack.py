@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient
 
 from streams.local_kafka import BrokerError, LocalKafka
-from streams.processes import process_alive, terminate_process_group
+from streams.processes import PidFile, wait_until_ready
 from streams.reader import worker_health
 from streams.settings import Settings
 from streams.topics import end_offsets, ensure_topics
@@ -51,11 +50,7 @@ class LocalWorker:
 
     def running_pid(self) -> int | None:
         """The worker's pid if its process is alive."""
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        return pid if process_alive(pid) else None
+        return PidFile(self.pid_file).running_pid()
 
     def start(self, timeout: float = 180.0) -> float:
         """Start `worksignals worker` in the background; wait until it answers /health."""
@@ -63,7 +58,6 @@ class LocalWorker:
             return 0.0
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **settings_env(self.settings)}
-        begin = time.monotonic()
         with open(self.log_file, "ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "streams.cli", "worker"],
@@ -73,28 +67,22 @@ class LocalWorker:
                 env=env,
                 start_new_session=True,
             )
-        self.pid_file.write_text(str(process.pid))
-        while time.monotonic() - begin < timeout:
-            if process.poll() is not None:
-                self.pid_file.unlink(missing_ok=True)
-                raise StackError(
-                    f"the worker exited with code {process.returncode}; see {self.log_file}"
-                )
-            if worker_health(self.settings, timeout=1.0) is not None:
-                return time.monotonic() - begin
-            time.sleep(0.3)
-        self.stop()
-        raise StackError(f"the worker did not answer after {timeout:.0f}s; see {self.log_file}")
+        pids = PidFile(self.pid_file)
+        pids.write(process.pid)
+        try:
+            return wait_until_ready(
+                process,
+                pids,
+                lambda: worker_health(self.settings, timeout=1.0) is not None,
+                timeout,
+                "the worker",
+            )
+        except RuntimeError as error:
+            raise StackError(f"{error}; see {self.log_file}") from error
 
     def stop(self, timeout: float = 60.0) -> bool:
         """Stop the worker gracefully (SIGTERM, SIGKILL after timeout)."""
-        pid = self.running_pid()
-        if pid is None:
-            self.pid_file.unlink(missing_ok=True)
-            return False
-        terminate_process_group(pid, timeout)
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        return PidFile(self.pid_file).stop(timeout)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

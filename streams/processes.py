@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -48,3 +50,54 @@ def terminate_process_group(pid: int, timeout: float) -> None:
         return
     while process_alive(pid):
         time.sleep(0.1)
+
+
+class PidFile:
+    """A background process known by the pid written in a file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, pid: int) -> None:
+        """Remember the process."""
+        self.path.write_text(str(pid))
+
+    def running_pid(self) -> int | None:
+        """The pid if its process is alive."""
+        try:
+            pid = int(self.path.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if process_alive(pid) else None
+
+    def stop(self, timeout: float) -> bool:
+        """SIGTERM the process group, SIGKILL after timeout; False if it was not running."""
+        pid = self.running_pid()
+        if pid is not None:
+            terminate_process_group(pid, timeout)
+        self.path.unlink(missing_ok=True)
+        return pid is not None
+
+
+def wait_until_ready(
+    process: subprocess.Popen[bytes],
+    pid_file: PidFile,
+    ready: Callable[[], bool],
+    timeout: float,
+    what: str,
+) -> float:
+    """Poll `ready` until it holds; return the seconds it took.
+
+    Raises RuntimeError naming `what` if the process exits first or the time runs out
+    (the process is then stopped).
+    """
+    begin = time.monotonic()
+    while time.monotonic() - begin < timeout:
+        if process.poll() is not None:
+            pid_file.path.unlink(missing_ok=True)
+            raise RuntimeError(f"{what} exited with code {process.returncode}")
+        if ready():
+            return time.monotonic() - begin
+        time.sleep(0.2)
+    pid_file.stop(timeout=30.0)
+    raise RuntimeError(f"{what} was not ready after {timeout:.0f}s")
