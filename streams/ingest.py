@@ -96,9 +96,18 @@ def ingested_messages(accepted: Iterable[Accepted]) -> list[tuple[bytes, bytes]]
     return messages
 
 
-def dlq_headers(rejected: Rejected) -> list[tuple[str, bytes]]:
-    """Kafka headers of a dead-letter record."""
-    return [(k, str(v).encode()) for k, v in rejected.as_dict().items()]
+DLQ_MAX_VALUE_BYTES = 512 * 1024
+"""Larger rejects are cut to this size in the dead-letter topic, so that the record and its
+headers always fit Kafka's default 1 MiB; `rejected_events` keeps every byte."""
+
+
+def dlq_record(rejected: Rejected) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """Value and headers of a dead-letter record."""
+    headers = [(k, str(v).encode()) for k, v in rejected.as_dict().items()]
+    if len(rejected.raw) <= DLQ_MAX_VALUE_BYTES:
+        return rejected.raw, headers
+    headers.append(("truncated_from", str(len(rejected.raw)).encode()))
+    return rejected.raw[:DLQ_MAX_VALUE_BYTES], headers
 
 
 class IngestStage(Service):
@@ -204,15 +213,17 @@ class IngestStage(Service):
         producer = self._producer
         assert producer is not None
         keys = {(r.partition, r.offset): r.key for r in records}
-        sends = [
-            await producer.send(
-                self.settings.topic_dlq,
-                value=item.raw,
-                key=keys.get((item.source.partition, item.source.offset)),
-                headers=dlq_headers(item),
+        sends = []
+        for item in rejected:
+            value, headers = dlq_record(item)
+            sends.append(
+                await producer.send(
+                    self.settings.topic_dlq,
+                    value=value,
+                    key=keys.get((item.source.partition, item.source.offset)),
+                    headers=headers,
+                )
             )
-            for item in rejected
-        ]
         sends += [
             await producer.send(self.settings.topic_ingested, value=value, key=key)
             for key, value in ingested_messages(accepted)
