@@ -103,32 +103,6 @@ def apply(store: Store, event: TimeLogged | TimeDeleted) -> set[DayKey]:
     return touched
 
 
-def day(store: Store, key: DayKey) -> ContributorDay:
-    """The figures of a contributor day from the store."""
-    record = store.get(day_key(key), {"entries": {}})
-    logged = billable = count = 0
-    latest = ""
-    for present, minutes, is_billable, changed_at, *_work in record["entries"].values():
-        latest = max(latest, changed_at)
-        if present:
-            count += 1
-            logged += minutes
-            billable += minutes if is_billable else 0
-    org_id, contributor_id, work_date = key
-    return ContributorDay(
-        org_id=org_id,
-        contributor_id=contributor_id,
-        work_date=dt.date.fromisoformat(work_date),
-        logged_minutes=logged,
-        billable_minutes=billable,
-        entries=count,
-        computed_at=dt.datetime.fromisoformat(latest) if latest else _EPOCH,
-    )
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class EntryOnDay:
     """An entry currently on a contributor day."""
@@ -140,16 +114,37 @@ class EntryOnDay:
     for_team_id: str | None
 
 
-def entries_on(store: Store, key: DayKey) -> list[EntryOnDay]:
-    """The entries currently on a contributor day, by entry_id."""
+def read_day(store: Store, key: DayKey) -> tuple[list[EntryOnDay], dt.datetime | None]:
+    """The entries currently on a contributor day (by entry_id), and the event time of the
+    day's latest change (None when no entry was ever logged on it)."""
     record = store.get(day_key(key), {"entries": {}})
-    return [
-        EntryOnDay(entry_id, project, minutes, billable, for_team)
-        for entry_id, (present, minutes, billable, _at, project, for_team) in sorted(
-            record["entries"].items()
-        )
-        if present
-    ]
+    entries = []
+    latest = ""
+    for entry_id, (present, minutes, billable, changed_at, project, for_team) in sorted(
+        record["entries"].items()
+    ):
+        latest = max(latest, changed_at)
+        if present:
+            entries.append(EntryOnDay(entry_id, project, minutes, billable, for_team))
+    return entries, dt.datetime.fromisoformat(latest) if latest else None
+
+
+def day(store: Store, key: DayKey) -> ContributorDay:
+    """The figures of a contributor day from the store."""
+    entries, latest = read_day(store, key)
+    org_id, contributor_id, work_date = key
+    return ContributorDay(
+        org_id=org_id,
+        contributor_id=contributor_id,
+        work_date=dt.date.fromisoformat(work_date),
+        logged_minutes=sum(e.minutes for e in entries),
+        billable_minutes=sum(e.minutes for e in entries if e.billable),
+        entries=len(entries),
+        computed_at=latest or _EPOCH,
+    )
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _next_state(

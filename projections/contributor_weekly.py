@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from projections import reference
 from projections.clock import week_days
-from projections.contributor_daily import Store, day, entries_on
+from projections.contributor_daily import Store, read_day
 
 TRAILING_WEEKS = 4
 
@@ -71,12 +71,11 @@ def week(store: Store, org_id: str, contributor_id: str, monday: dt.date) -> Con
         profile = reference.profile_at(store, org_id, contributor_id, date)
         if profile is not None and team is None:
             team, target = profile.team_id, profile.target_utilization
-        available += reference.available_hours(store, org_id, contributor_id, date)
-        key = (org_id, contributor_id, date.isoformat())
-        summary = day(store, key)
-        if summary.entries or summary.computed_at.year > 1970:
-            latest = max(latest, summary.computed_at) if latest else summary.computed_at
-        for entry in entries_on(store, key):
+        available += reference.capacity_on(store, org_id, contributor_id, date, profile)
+        entries, changed_at = read_day(store, (org_id, contributor_id, date.isoformat()))
+        if changed_at is not None:
+            latest = max(latest, changed_at) if latest else changed_at
+        for entry in entries:
             hours = entry.minutes / 60
             logged += hours
             billable += hours if entry.billable else 0.0

@@ -95,16 +95,20 @@ def apply_profile(store: Store, event: ContributorProfiled) -> bool:
     return True
 
 
+def _valid_at(history: list[list[Any]], limit: str | None) -> list[Any] | None:
+    """The last version (sorted by validity start) whose start is on or before `limit`;
+    the last version of all when `limit` is None."""
+    chosen = None
+    for version in history:
+        if limit is not None and version[0] > limit:
+            break
+        chosen = version
+    return chosen
+
+
 def profile_at(store: Store, org_id: str, contributor_id: str, day: dt.date) -> Profile | None:
     """The profile valid on `day`: the last one whose effective_from is on or before it."""
-    history = store.get(profile_key(org_id, contributor_id)) or []
-    chosen = None
-    iso = day.isoformat()
-    for version in history:
-        if version[0] <= iso:
-            chosen = version
-        else:
-            break
+    chosen = _valid_at(store.get(profile_key(org_id, contributor_id)) or [], day.isoformat())
     if chosen is None:
         return None
     valid_from, _at, _id, team, capacity, target, cost = chosen
@@ -138,14 +142,18 @@ def time_off_hours(
 
 
 def available_hours(store: Store, org_id: str, contributor_id: str, day: dt.date) -> float:
-    """Capacity on `day` under the profile valid then, minus time off (never negative).
-
-    Weekends and days before the first profile have no capacity.
-    """
-    if day.weekday() >= WORKDAYS_PER_WEEK:
-        return 0.0
+    """Capacity on `day` under the profile valid then, minus time off (never negative)."""
     profile = profile_at(store, org_id, contributor_id, day)
-    if profile is None:
+    return capacity_on(store, org_id, contributor_id, day, profile)
+
+
+def capacity_on(
+    store: Store, org_id: str, contributor_id: str, day: dt.date, profile: Profile | None
+) -> float:
+    """Available hours on `day` under `profile` (the one valid that day): a workday's
+    capacity minus time off, never negative. Weekends and days without a profile have none.
+    """
+    if profile is None or day.weekday() >= WORKDAYS_PER_WEEK:
         return 0.0
     off = time_off_hours(store, org_id, contributor_id, day, profile)
     return max(0.0, profile.daily_capacity_hours - off)
@@ -179,13 +187,7 @@ def plan_at(
 ) -> Plan | None:
     """The plan valid at `at` (the latest plan when `at` is None)."""
     history = store.get(plan_key(org_id, project_id)) or []
-    chosen = None
-    limit = utc_iso(at) if at else None
-    for version in history:
-        if limit is None or version[0] <= limit:
-            chosen = version
-        else:
-            break
+    chosen = _valid_at(history, utc_iso(at) if at else None)
     if chosen is None:
         return None
     at_iso, _id, name, team, billing, hours, start, end, rate, fee, margin, currency = chosen

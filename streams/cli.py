@@ -17,6 +17,7 @@ from rich.table import Table
 
 from sinks.clickhouse import QueryResult, Warehouse, WarehouseError
 from streams import localstack
+from streams.http import to_json
 from streams.publish import (
     Outcome,
     PublishResult,
@@ -182,6 +183,7 @@ def _up(flag: bool) -> str:
 
 def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     """Run the worker in the foreground until interrupted."""
+    # Imported here: loading Faust and RocksDB would slow down every other command.
     from streams.worker import run_worker
 
     run_worker(settings)
@@ -329,8 +331,6 @@ def _cell(value: Any) -> str:
 
 
 def _print_json_rows(result: QueryResult) -> None:
-    from streams.http import to_json
-
     for row in result.rows:
         sys.stdout.write(to_json(dict(zip(result.columns, row, strict=True))).decode() + "\n")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,8 +186,8 @@ class IngestStage(Service):
         await self._consumer.commit(offsets)  # type: ignore[union-attr]
         metrics.EVENTS_CONSUMED.inc(len(records))
         metrics.INGEST_BATCH_SIZE.observe(len(records))
-        for good in accepted:
-            metrics.EVENTS_ACCEPTED.labels(good.event.type).inc()  # type: ignore[attr-defined]
+        for event_type, count in Counter(a.event.type for a in accepted).items():  # type: ignore[attr-defined]
+            metrics.EVENTS_ACCEPTED.labels(event_type).inc(count)
         p = self.progress
         p.consumed += len(records)
         p.accepted += len(accepted)
@@ -212,7 +212,7 @@ class IngestStage(Service):
         self.progress.last_write_at = now
         producer = self._producer
         assert producer is not None
-        keys = {(r.partition, r.offset): r.key for r in records}
+        keys = {(r.partition, r.offset): r.key for r in records} if rejected else {}
         sends = []
         for item in rejected:
             value, headers = dlq_record(item)

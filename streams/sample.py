@@ -97,31 +97,21 @@ def sample_lines(
                 shares = [b - a for a, b in zip([0, *cuts], [*cuts, halves], strict=True)]
                 for (project, billing, owner, _money), share in zip(chosen, shares, strict=True):
                     entry += 1
-                    yield event(
-                        "time.logged",
-                        at,
-                        entry_id=f"e{entry}",
-                        revision=1,
-                        contributor_id=member,
-                        project_id=project,
-                        work_date=day.isoformat(),
-                        minutes=30 * share,
-                        billable=billing != "non_billable",
-                        for_team_id=owner if owner != team else None,
-                    )
+
+                    fields = {
+                        "entry_id": f"e{entry}",
+                        "revision": 1,
+                        "contributor_id": member,
+                        "project_id": project,
+                        "work_date": day.isoformat(),
+                        "minutes": 30 * share,
+                        "billable": billing != "non_billable",
+                        "for_team_id": owner if owner != team else None,
+                    }
+                    yield event("time.logged", at, **fields)
                     if rng.random() < 0.05:
-                        yield event(
-                            "time.logged",
-                            at + dt.timedelta(hours=1),
-                            entry_id=f"e{entry}",
-                            revision=2,
-                            contributor_id=member,
-                            project_id=project,
-                            work_date=day.isoformat(),
-                            minutes=30 * share + 30,
-                            billable=billing != "non_billable",
-                            for_team_id=owner if owner != team else None,
-                        )
+                        amended = {**fields, "revision": 2, "minutes": 30 * share + 30}
+                        yield event("time.logged", at + dt.timedelta(hours=1), **amended)
                     elif rng.random() < 0.02:
                         yield event(
                             "time.deleted",
