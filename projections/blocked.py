@@ -16,6 +16,7 @@ from typing import Any
 from events.models import TaskBlocked, TaskUnblocked
 from projections.clock import utc_iso
 from projections.contributor_daily import Store
+from projections.store import sync_member
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +96,27 @@ def _interval(org_id: str, task_id: str, block: list[Any], end: str | None) -> B
         team,
         reason,
     )
+
+
+def open_tasks_key(org_id: str) -> str:
+    """Store key of the org's tasks that are blocked now."""
+    return f"opentasks|{org_id}"
+
+
+def sync_open(store: Store, org_id: str, task_id: str) -> None:
+    """Keep the org's set of blocked tasks in line with the task's marks."""
+    found = intervals(store, org_id, task_id)
+    is_open = bool(found) and found[-1].ended_at is None
+    sync_member(store, open_tasks_key(org_id), task_id, is_open)
+
+
+def open_tasks(store: Store, org_id: str) -> list[str]:
+    """Tasks of the org with an open block."""
+    return list(store.get(open_tasks_key(org_id)) or [])
+
+
+def absorbed_starts(store: Store, org_id: str, task_id: str) -> list[dt.datetime]:
+    """Block times that do not start an interval (the task was already blocked then)."""
+    starts = {i.started_at for i in intervals(store, org_id, task_id)}
+    marks = store.get(task_key(org_id, task_id)) or []
+    return sorted({dt.datetime.fromisoformat(m[0]) for m in marks if m[2] == "blocked"} - starts)

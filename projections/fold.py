@@ -17,15 +17,27 @@ from events.models import (
     BaseEvent,
     ContributorProfiled,
     ContributorTimeOff,
+    HandoffAccepted,
+    HandoffCompleted,
+    HandoffRequested,
+    ProjectPlanned,
+    TaskBlocked,
+    TaskUnblocked,
     TimeDeleted,
     TimeLogged,
 )
-from projections import contributor_daily, org, reference
+from projections import blocked, contributor_daily, handoffs, org, projects, reference
 from projections.clock import week_start
 from projections.contributor_daily import DayKey, Store
 
 WeekKey = tuple[str, str, str]
 """(org_id, contributor_id, week_start ISO)."""
+
+ProjectWeekKey = tuple[str, str, str]
+"""(org_id, project_id, week_start ISO)."""
+
+OrgKey = tuple[str, str]
+"""(org_id, an entity id: project_id, task_id or handoff_id)."""
 
 _WEEK = dt.timedelta(weeks=1)
 
@@ -36,6 +48,33 @@ class Touched:
 
     days: set[DayKey] = field(default_factory=set)
     weeks: set[WeekKey] = field(default_factory=set)
+    project_weeks: set[ProjectWeekKey] = field(default_factory=set)
+    projects: set[OrgKey] = field(default_factory=set)
+    """Projects whose status must be written again."""
+    tasks: set[OrgKey] = field(default_factory=set)
+    handoffs: set[OrgKey] = field(default_factory=set)
+    clock_moved: set[str] = field(default_factory=set)
+    """Orgs whose event-time now moved: open blocks, open handoffs and every project status
+    are written again, since their hours and shares run with the clock."""
+    costs_changed: set[str] = field(default_factory=set)
+    """Orgs with a new profile (a cost rate may have changed for past work_dates)."""
+
+    def update(self, other: Touched) -> None:
+        """Add everything `other` touched."""
+        self.days |= other.days
+        self.weeks |= other.weeks
+        self.project_weeks |= other.project_weeks
+        self.projects |= other.projects
+        self.tasks |= other.tasks
+        self.handoffs |= other.handoffs
+        self.clock_moved |= other.clock_moved
+        self.costs_changed |= other.costs_changed
+
+    def add_project_weeks(self, org_id: str, project_id: str, days: set[dt.date]) -> None:
+        """The project's weeks of these days, and its status."""
+        self.projects.add((org_id, project_id))
+        for day in days:
+            self.project_weeks.add((org_id, project_id, week_start(day).isoformat()))
 
     def add_weeks(self, org_id: str, contributor_id: str, first: dt.date, last: dt.date) -> None:
         """Every week from the week of `first` through the week of `last` (at least one)."""
@@ -51,23 +90,64 @@ def apply(store: Store, event: BaseEvent, touched: Touched) -> None:
     before, after = org.advance(store, event)
     today = after.date()
     o = event.org_id
+    if before is None or after > before:
+        touched.clock_moved.add(o)
     if isinstance(event, TimeLogged | TimeDeleted):
-        days = contributor_daily.apply(store, event)
-        touched.days |= days
-        for _org, contributor, date in days:
-            _seen(store, touched, o, contributor, dt.date.fromisoformat(date), today)
+        _apply_time(store, event, touched, today)
     # Rows are written again even when an event changes nothing: after a crash the state
     # may hold an event whose rows never reached ClickHouse.
     elif isinstance(event, ContributorProfiled):
         reference.apply_profile(store, event)
         _seen(store, touched, o, event.contributor_id, event.valid_from, today)
+        touched.costs_changed.add(o)
+        for project in projects.projects(store, o):
+            touched.add_project_weeks(
+                o, project, projects.weeks_of(store, o, project, event.valid_from)
+            )
     elif isinstance(event, ContributorTimeOff):
         reference.apply_time_off(store, event)
         _seen(store, touched, o, event.contributor_id, event.date, today)
+    elif isinstance(event, ProjectPlanned):
+        reference.apply_plan(store, event)
+        projects.add_project(store, o, event.project_id)
+        since = event.occurred_at.astimezone(dt.UTC).date()
+        touched.add_project_weeks(
+            o, event.project_id, projects.weeks_of(store, o, event.project_id, since)
+        )
+    elif isinstance(event, TaskBlocked | TaskUnblocked):
+        blocked.apply(store, event)
+        blocked.sync_open(store, o, event.task_id)
+        touched.tasks.add((o, event.task_id))
+    elif isinstance(event, HandoffRequested | HandoffAccepted | HandoffCompleted):
+        handoffs.apply(store, event)
+        handoffs.sync_open(store, o, event.handoff_id)
+        touched.handoffs.add((o, event.handoff_id))
     if before is None or week_start(before.date()) < week_start(today):
         first_new = week_start(before.date()) + _WEEK if before else week_start(today)
         for contributor, first_seen in org.members(store, o).items():
             touched.add_weeks(o, contributor, max(first_new, first_seen), today)
+
+
+def _apply_time(
+    store: Store, event: TimeLogged | TimeDeleted, touched: Touched, today: dt.date
+) -> None:
+    o = event.org_id
+    before = store.get(contributor_daily.entry_key(o, event.entry_id))
+    days = contributor_daily.apply(store, event)
+    touched.days |= days
+    after = store.get(contributor_daily.entry_key(o, event.entry_id))
+    if isinstance(event, TimeLogged):
+        projects.apply_time(store, event)
+    # The projects the entry was on, is on, and this event names.
+    named = {event.project_id} if isinstance(event, TimeLogged) else set()
+    for state in (before, after):
+        if state and state["current"]:
+            named.add(state["current"]["project_id"])
+    dates = {dt.date.fromisoformat(date) for _o, _c, date in days}
+    for project in named:
+        touched.add_project_weeks(o, project, dates)
+    for _org, contributor, date in days:
+        _seen(store, touched, o, contributor, dt.date.fromisoformat(date), today)
 
 
 def _seen(
@@ -95,3 +175,10 @@ def refresh(store: Store, org_id: str, touched: Touched, weeks: int = REFRESH_WE
     earliest = today - dt.timedelta(weeks=weeks)
     for contributor, first_seen in org.members(store, org_id).items():
         touched.add_weeks(org_id, contributor, max(earliest, first_seen), today)
+    for project in projects.projects(store, org_id):
+        touched.add_project_weeks(
+            org_id, project, projects.weeks_of(store, org_id, project, earliest)
+        )
+    touched.clock_moved.add(org_id)
+    touched.tasks |= {(org_id, task) for task in blocked.open_tasks(store, org_id)}
+    touched.handoffs |= {(org_id, h) for h in handoffs.open_handoffs(store, org_id)}

@@ -15,6 +15,7 @@ from typing import Any
 from events.models import HandoffAccepted, HandoffCompleted, HandoffRequested
 from projections.clock import utc_iso
 from projections.contributor_daily import Store
+from projections.store import sync_member
 
 HandoffEvent = HandoffRequested | HandoffAccepted | HandoffCompleted
 
@@ -114,3 +115,20 @@ def handoff(store: Store, org_id: str, handoff_id: str) -> Handoff | None:
         at("accepted"),
         at("completed"),
     )
+
+
+def open_key(org_id: str) -> str:
+    """Store key of the org's handoffs not completed yet."""
+    return f"openhandoffs|{org_id}"
+
+
+def sync_open(store: Store, org_id: str, handoff_id: str) -> None:
+    """Keep the org's set of open handoffs in line with the handoff's steps."""
+    found = handoff(store, org_id, handoff_id)
+    is_open = found is not None and found.completed_at is None
+    sync_member(store, open_key(org_id), handoff_id, is_open)
+
+
+def open_handoffs(store: Store, org_id: str) -> list[str]:
+    """Handoffs of the org not completed yet."""
+    return list(store.get(open_key(org_id)) or [])

@@ -8,6 +8,16 @@ from typing import Any
 _MISSING = object()
 
 
+def sync_member(store: MutableMapping[str, Any], key: str, member: str, present: bool) -> None:
+    """Add `member` to (or with present=False remove it from) the sorted list at `key`,
+    writing only when that changes it."""
+    members: list[str] = store.get(key) or []
+    if present and member not in members:
+        store[key] = sorted([*members, member])
+    elif not present and member in members:
+        store[key] = [m for m in members if m != member]
+
+
 class BufferedStore(MutableMapping[str, Any]):
     """Reads through to a backing store, keeps writes until `flush`.
 

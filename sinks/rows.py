@@ -6,8 +6,13 @@ import datetime as dt
 from collections.abc import Iterable
 
 from events.parse import Accepted, Rejected
+from projections.blocked import BlockedInterval
 from projections.contributor_daily import ContributorDay
 from projections.contributor_weekly import ContributorWeek, Trailing
+from projections.handoffs import Handoff
+from projections.project_status import ProjectStatus
+from projections.projects import ProjectWeek
+from projections.reference import Plan
 
 _KEEP_MAX = 2**64 - 1
 
@@ -98,5 +103,116 @@ def contributor_week_row(
         trailing.utilization,
         computed,
         computed + first_look,
+        version,
+    )
+
+
+def project_week_row(week: ProjectWeek, version: int) -> tuple[object, ...]:
+    """A project_weekly snapshot row."""
+    return (
+        week.org_id,
+        week.project_id,
+        week.week_start,
+        week.billing,
+        week.currency,
+        week.hours,
+        week.billable_hours,
+        week.non_billable_hours,
+        week.contributors,
+        week.earned_revenue,
+        week.cost,
+        week.uncosted_hours,
+        week.computed_at,
+        version,
+    )
+
+
+def project_status_row(
+    status: ProjectStatus, plan: Plan, computed_at: dt.datetime, version: int
+) -> tuple[object, ...]:
+    """A project_status snapshot row."""
+    return (
+        status.org_id,
+        status.project_id,
+        plan.name or "",
+        plan.team_id or "",
+        status.billing,
+        status.currency,
+        status.planned_hours,
+        status.consumed_hours,
+        status.billable_hours,
+        status.consumed_share,
+        status.start_date,
+        status.end_date,
+        status.as_of,
+        status.elapsed_share,
+        status.burn_rate_hours_per_week,
+        status.run_out_date,
+        status.earned_revenue,
+        status.cost,
+        status.uncosted_hours,
+        status.margin,
+        status.target_margin,
+        status.scope_creep,
+        plan.valid_from,
+        computed_at,
+        version,
+    )
+
+
+def blocked_interval_row(
+    interval: BlockedInterval, now: dt.datetime, version: int
+) -> tuple[object, ...]:
+    """A blocked_intervals row; an open block's hours (and as_of) run to `now` (event time),
+    a closed one's to its end."""
+    return (
+        interval.org_id,
+        interval.task_id,
+        interval.started_at,
+        interval.project_id,
+        interval.ended_at,
+        interval.ended_at is None,
+        interval.hours(now),
+        interval.blocked_by_team_id or "",
+        interval.reason or "",
+        interval.ended_at or now,
+        version,
+        0,
+    )
+
+
+def absorbed_block_row(
+    org_id: str, task_id: str, started_at: dt.datetime, version: int
+) -> tuple[object, ...]:
+    """A deleting row for a block time that starts no interval (the task was blocked)."""
+    return (org_id, task_id, started_at, "", None, False, 0.0, "", "", started_at, version, 1)
+
+
+def handoff_row(handoff: Handoff, now: dt.datetime, version: int) -> tuple[object, ...]:
+    """A handoffs row; an open handoff's lateness (and as_of) runs to `now` (event time), a
+    completed one's to its completion."""
+    if handoff.completed_at:
+        status = "completed"
+    elif handoff.accepted_at:
+        status = "accepted"
+    else:
+        status = "requested"
+    return (
+        handoff.org_id,
+        handoff.handoff_id,
+        handoff.project_id or "",
+        handoff.task_id or "",
+        handoff.from_team_id or "",
+        handoff.to_team_id or "",
+        handoff.route or "",
+        handoff.requested_at,
+        handoff.accepted_at,
+        handoff.completed_at,
+        handoff.due_at,
+        status,
+        handoff.completed_late,
+        handoff.overdue(now),
+        handoff.hours_late(now),
+        handoff.completed_at or now,
         version,
     )

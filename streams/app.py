@@ -18,10 +18,10 @@ import orjson
 from faust.types import EventT, StreamT
 
 from events.models import EVENT_ADAPTER
-from projections import contributor_daily, contributor_weekly, fold
+from projections import fold
 from projections.store import BufferedStore
 from sinks.clickhouse import Warehouse
-from sinks.rows import contributor_day_row, contributor_week_row
+from sinks.snapshot import PROJECTION_TABLES, Snapshots, TableRows
 from streams import metrics
 from streams.http import WorkerHttp
 from streams.ingest import IngestStage
@@ -64,6 +64,7 @@ class Pipeline:
         self.last_projection_write: dt.datetime | None = None
         self.table = self.app.Table("projection-state", partitions=settings.partitions)
         self.state = CachedTable(self.table)
+        self.snapshots = Snapshots(self.state, dt.timedelta(hours=settings.first_look_hours))
         self._refreshed_orgs: set[str] = set()
         self.app.on_partitions_revoked.connect(self._forget_cache)
         ingested = self.app.topic(
@@ -79,68 +80,46 @@ class Pipeline:
     async def _project(self, stream: StreamT[bytes]) -> None:
         """Fold internal batch messages into the projection state and write the rows.
 
-        Rows are computed once per `take` batch and go to ClickHouse before the next `take`
-        acknowledges the messages, so offsets are committed only after the rows are stored.
+        A `take` batch is folded per partition through one write buffer, so each changed key
+        goes to the table (and its changelog) once per batch. Rows are computed once per
+        batch and partition and go to ClickHouse before the next `take` acknowledges the
+        messages, so offsets are committed only after the rows are stored.
         """
         async for events in stream.take_events(  # type: ignore[attr-defined]
             TAKE_MAX_MESSAGES, within=self.settings.flush_interval_seconds
         ):
-            by_partition: dict[int, tuple[EventT, fold.Touched]] = {}
+            by_partition: dict[int, list[EventT]] = {}
             for event in events:
-                touched = self._fold(stream, event)
-                partition = event.message.partition
-                _last, merged = by_partition.get(partition, (event, fold.Touched()))
-                merged.days |= touched.days
-                merged.weeks |= touched.weeks
-                by_partition[partition] = (event, merged)
-            batch: dict[str, list[tuple[object, ...]]] = {
-                "contributor_daily": [],
-                "contributor_weekly": [],
-            }
-            for last, merged in by_partition.values():
-                for table, rows in self._rows(stream, last, merged).items():
+                by_partition.setdefault(event.message.partition, []).append(event)
+            batch: TableRows = {table: [] for table in PROJECTION_TABLES}
+            for messages in by_partition.values():
+                for table, rows in self._fold_partition(stream, messages).items():
                     batch[table] += rows
             await self._write_rows(batch)
 
-    def _fold(self, stream: StreamT[bytes], message: EventT) -> fold.Touched:
-        """Fold one batch message into the state; return what it changed."""
+    def _fold_partition(self, stream: StreamT[bytes], messages: list[EventT]) -> TableRows:
+        """Fold one partition's batch messages; return the rows of what they changed."""
         # A RocksDB-backed table reads and writes the partition of the *current* event, and
-        # `take_events` leaves the last buffered one current: set each message's explicitly.
-        stream._set_current_event(message)  # type: ignore[attr-defined]
+        # `take_events` leaves the last buffered one current: set this partition's.
+        stream._set_current_event(messages[-1])  # type: ignore[attr-defined]
         touched = fold.Touched()
         state = BufferedStore(self.state)
-        batch = orjson.loads(message.value)
-        for _topic, _partition, _offset, raw in batch["events"]:
-            event = EVENT_ADAPTER.validate_json(raw)
-            fold.apply(state, event, touched)
-            if event.org_id not in self._refreshed_orgs:
-                fold.refresh(state, event.org_id, touched)
-                self._refreshed_orgs.add(event.org_id)
+        count = 0
+        for message in messages:
+            batch = orjson.loads(message.value)
+            for _topic, _partition, _offset, raw in batch["events"]:
+                event = EVENT_ADAPTER.validate_json(raw)
+                fold.apply(state, event, touched)
+                if event.org_id not in self._refreshed_orgs:
+                    fold.refresh(state, event.org_id, touched)
+                    self._refreshed_orgs.add(event.org_id)
+            count += len(batch["events"])
         state.flush()
-        self.projected_events += len(batch["events"])
-        metrics.PROJECTED_EVENTS.inc(len(batch["events"]))
-        return touched
+        self.projected_events += count
+        metrics.PROJECTED_EVENTS.inc(count)
+        return self.snapshots.rows(touched, time.time_ns())
 
-    def _rows(
-        self, stream: StreamT[bytes], message: EventT, touched: fold.Touched
-    ) -> dict[str, list[tuple[object, ...]]]:
-        """Rows of what changed, read while a message of the same partition is current."""
-        stream._set_current_event(message)  # type: ignore[attr-defined]
-        first_look = dt.timedelta(hours=self.settings.first_look_hours)
-        version = time.time_ns()
-        days = [
-            contributor_day_row(contributor_daily.day(self.state, key), first_look, version)
-            for key in sorted(touched.days)
-        ]
-        weeks = [
-            contributor_week_row(week, trailing, first_look, version)
-            for week, trailing in contributor_weekly.weeks_with_trailing(
-                self.state, touched.weeks
-            ).values()
-        ]
-        return {"contributor_daily": days, "contributor_weekly": weeks}
-
-    async def _write_rows(self, batch: dict[str, list[tuple[object, ...]]]) -> None:
+    async def _write_rows(self, batch: TableRows) -> None:
         if not any(batch.values()):
             return
         delay = 0.5
@@ -158,6 +137,7 @@ class Pipeline:
 
     async def _forget_cache(self, *_args: Any, **_kwargs: Any) -> None:
         self.state.clear_cache()
+        self.snapshots.forget()
         self._refreshed_orgs.clear()
 
     def health(self) -> dict[str, Any]:

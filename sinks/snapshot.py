@@ -1,0 +1,121 @@
+"""Rows of every projection table for what a batch of events touched.
+
+Shared by the worker (once per batch and partition) and `worksignals rebuild` (once for
+the whole event store), so both paths write the same rows from the same state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from projections import (
+    blocked,
+    contributor_daily,
+    contributor_weekly,
+    handoffs,
+    org,
+    project_status,
+    projects,
+    reference,
+)
+from projections.contributor_daily import Store
+from projections.fold import Touched
+from sinks.rows import (
+    absorbed_block_row,
+    blocked_interval_row,
+    contributor_day_row,
+    contributor_week_row,
+    handoff_row,
+    project_status_row,
+    project_week_row,
+)
+
+TableRows = dict[str, list[tuple[object, ...]]]
+"""Rows per table name."""
+
+PROJECTION_TABLES = (
+    "contributor_daily",
+    "contributor_weekly",
+    "project_weekly",
+    "project_status",
+    "blocked_intervals",
+    "handoffs",
+)
+
+
+class Snapshots:
+    """Computes projection rows from a store; keeps a memo of project days between calls."""
+
+    def __init__(self, store: Store, first_look: dt.timedelta) -> None:
+        self.store = store
+        self.first_look = first_look
+        self.project_days = projects.ProjectDays(store)
+
+    def forget(self) -> None:
+        """Drop memoised figures (the store's contents moved, e.g. partitions revoked)."""
+        self.project_days.clear()
+
+    def rows(self, touched: Touched, version: int) -> TableRows:
+        """Every row `touched` names, each table's rows sorted by key."""
+        store = self.store
+        for org_id, _contributor, work_date in touched.days:
+            self.project_days.forget_dates(org_id, [work_date])
+        for org_id in touched.costs_changed:
+            self.project_days.forget_org(org_id)
+        result: TableRows = {table: [] for table in PROJECTION_TABLES}
+        result["contributor_daily"] = [
+            contributor_day_row(contributor_daily.day(store, key), self.first_look, version)
+            for key in sorted(touched.days)
+        ]
+        result["contributor_weekly"] = [
+            contributor_week_row(week, trailing, self.first_look, version)
+            for _key, (week, trailing) in sorted(
+                contributor_weekly.weeks_with_trailing(store, touched.weeks).items()
+            )
+        ]
+        result["project_weekly"] = [
+            project_week_row(
+                self.project_days.week(o, project, dt.date.fromisoformat(monday)), version
+            )
+            for o, project, monday in sorted(touched.project_weeks)
+        ]
+        statuses = set(touched.projects)
+        tasks = set(touched.tasks)
+        open_handoffs = set(touched.handoffs)
+        for o in touched.clock_moved:
+            statuses |= {(o, p) for p in projects.projects(store, o)}
+            tasks |= {(o, t) for t in blocked.open_tasks(store, o)}
+            open_handoffs |= {(o, h) for h in handoffs.open_handoffs(store, o)}
+        for o, project in sorted(statuses):
+            result["project_status"] += self._status_rows(o, project, version)
+        for o, task in sorted(tasks):
+            result["blocked_intervals"] += self._blocked_rows(o, task, version)
+        for o, handoff_id in sorted(open_handoffs):
+            found = handoffs.handoff(store, o, handoff_id)
+            now = org.now(store, o)
+            if found is not None and now is not None:
+                result["handoffs"].append(handoff_row(found, now, version))
+        return result
+
+    def _status_rows(self, org_id: str, project_id: str, version: int) -> list[tuple[object, ...]]:
+        now = org.now(self.store, org_id)
+        plan = reference.plan_at(self.store, org_id, project_id, now)
+        if plan is None or now is None:
+            return []
+        days = self.project_days.days(org_id, project_id)
+        status = project_status.status(org_id, plan, days, now.date())
+        return [project_status_row(status, plan, now, version)]
+
+    def _blocked_rows(self, org_id: str, task_id: str, version: int) -> list[tuple[object, ...]]:
+        now = org.now(self.store, org_id)
+        if now is None:
+            return []
+        rows = [
+            blocked_interval_row(interval, now, version)
+            for interval in blocked.intervals(self.store, org_id, task_id)
+        ]
+        rows += [
+            absorbed_block_row(org_id, task_id, started, version)
+            for started in blocked.absorbed_starts(self.store, org_id, task_id)
+        ]
+        return rows
