@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import sys
 from collections.abc import Sequence
@@ -12,7 +13,14 @@ from typing import Any
 
 import orjson
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from sinks.clickhouse import QueryResult, Warehouse, WarehouseError
@@ -119,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per row")
     p.set_defaults(handler=cmd_query)
 
+    verbs.add_parser(
+        "rebuild", help="recompute every projection table from the event store"
+    ).set_defaults(handler=cmd_rebuild)
     p = verbs.add_parser("sample", help="write the demo's sample events (JSON lines) to stdout")
     p.set_defaults(handler=cmd_sample)
     p = verbs.add_parser("demo", help="start the stack, publish the sample, show what landed")
@@ -206,6 +217,43 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     console.print(
         f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "")
     )
+    return 0
+
+
+def cmd_rebuild(settings: Settings, _args: argparse.Namespace) -> int:
+    """Recompute the projection tables from `events`, with a progress bar."""
+    from streams.rebuild import rebuild
+
+    if settings.embedded_clickhouse and worker_health(settings) is not None:
+        errors.print(
+            "[red]the running worker holds the embedded database[/red]: stop it first "
+            "(worksignals down), then run the rebuild"
+        )
+        return 1
+    warehouse = Warehouse(settings.clickhouse)
+    try:
+        warehouse.migrate()
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=errors,
+            transient=True,
+        ) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def advance(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(phase, total=total)
+                bar.update(tasks[phase], completed=done, total=total)
+
+            result = rebuild(warehouse, dt.timedelta(hours=settings.first_look_hours), advance)
+    finally:
+        warehouse.close()
+    console.print(f"rebuilt from {result.events:,} event(s) in {result.seconds:.1f}s")
+    for table, count in result.rows.items():
+        console.print(f"  {table}: {count:,} row(s)")
     return 0
 
 
