@@ -144,8 +144,11 @@ def _apply_time(
         if state and state["current"]:
             named.add(state["current"]["project_id"])
     dates = {dt.date.fromisoformat(date) for _o, _c, date in days}
+    # A fixed fee's weekly revenue depends on the hours of every earlier week, so the
+    # project's later weeks are written again too.
     for project in named:
-        touched.add_project_weeks(o, project, dates)
+        later = projects.weeks_of(store, o, project, min(dates)) if dates else set()
+        touched.add_project_weeks(o, project, dates | later)
     for _org, contributor, date in days:
         _seen(store, touched, o, contributor, dt.date.fromisoformat(date), today)
 
