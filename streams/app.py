@@ -25,6 +25,7 @@ from sinks.snapshot import PROJECTION_TABLES, Snapshots, TableRows
 from streams import metrics
 from streams.http import WorkerHttp
 from streams.ingest import IngestStage
+from streams.row_sinks import RowSink, SinkStage, TopicRows, WarehouseRows
 from streams.settings import Settings
 from streams.table_cache import CachedTable
 
@@ -56,9 +57,23 @@ class Pipeline:
             producer_max_request_size=4 * 1024 * 1024,
             logging_config=None,
         )
-        self.warehouse = Warehouse(settings.clickhouse)
-        self.warehouse.migrate()
-        self.ingest = IngestStage(settings, self.warehouse)
+        role = settings.role
+        self.warehouse: Warehouse | None = None
+        self.sink: SinkStage | None = None
+        self.rows: RowSink
+        if role in ("all", "sink"):
+            self.warehouse = Warehouse(settings.clickhouse)
+            self.warehouse.migrate()
+            self.rows = WarehouseRows(self.warehouse)
+        if role == "sink":
+            assert self.warehouse is not None
+            self.sink = SinkStage(settings, self.warehouse)
+            self.app.service(self.sink)  # type: ignore[arg-type]  # instances are accepted
+        elif role == "stream":
+            topic_rows = TopicRows(settings)
+            self.app.service(topic_rows)  # type: ignore[arg-type]
+            self.rows = topic_rows
+        self.ingest = IngestStage(settings, self.rows)
         self.http = WorkerHttp(self)
         self.projected_events = 0
         self.last_projection_write: dt.datetime | None = None
@@ -67,15 +82,16 @@ class Pipeline:
         self.snapshots = Snapshots(self.state, dt.timedelta(hours=settings.first_look_hours))
         self._refreshed_orgs: set[str] = set()
         self.app.on_partitions_revoked.connect(self._forget_cache)
-        ingested = self.app.topic(
-            settings.topic_ingested,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=settings.partitions,
-        )
-        self.app.service(self.ingest)  # type: ignore[arg-type]  # instances are accepted
         self.app.service(self.http)  # type: ignore[arg-type]
-        self.app.agent(ingested, name="project")(self._project)
+        if role != "sink":
+            ingested = self.app.topic(
+                settings.topic_ingested,
+                key_serializer="raw",
+                value_serializer="raw",
+                partitions=settings.partitions,
+            )
+            self.app.service(self.ingest)  # type: ignore[arg-type]
+            self.app.agent(ingested, name="project")(self._project)
 
     async def _project(self, stream: StreamT[bytes]) -> None:
         """Fold internal batch messages into the projection state and write the rows.
@@ -125,8 +141,7 @@ class Pipeline:
         delay = 0.5
         while True:
             try:
-                with metrics.CLICKHOUSE_WRITE_SECONDS.labels("projection").time():
-                    await asyncio.to_thread(self.warehouse.write, batch)
+                await self.rows.write(batch, "projection")
                 break
             except Exception as error:
                 metrics.SINK_FAILURES.labels("projection").inc()
@@ -144,7 +159,9 @@ class Pipeline:
         """What the worker reports on /health."""
         return {
             "status": "ok",
-            "clickhouse": self.settings.clickhouse,
+            "role": self.settings.role,
+            "clickhouse": self.settings.clickhouse if self.warehouse else None,
+            "sink": {"rows_written": self.sink.written} if self.sink else None,
             "ingest": self.ingest.progress.as_dict(),
             "projection": {
                 "events": self.projected_events,

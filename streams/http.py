@@ -75,8 +75,11 @@ class WorkerHttp(Service):
             parameters = payload.get("parameters")
         except (orjson.JSONDecodeError, KeyError, TypeError):
             return _error(400, 'expected a JSON body {"sql": "...", "parameters": {...}}')
+        warehouse = self.pipeline.warehouse
+        if warehouse is None:
+            return _error(503, "this worker (role stream) holds no ClickHouse; ask the sink")
         try:
-            result = await asyncio.to_thread(self.pipeline.warehouse.query, sql, parameters)
+            result = await asyncio.to_thread(warehouse.query, sql, parameters)
         except WarehouseError as error:
             return _error(400, str(error))
         body = {"columns": result.columns, "rows": result.rows}

@@ -28,9 +28,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from mode import Service
 
 from events.parse import Accepted, Rejected, Source, parse_many
-from sinks.clickhouse import Sink
 from sinks.rows import event_rows, rejected_rows
 from streams import metrics
+from streams.row_sinks import RowSink
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ def dlq_record(rejected: Rejected) -> tuple[bytes, list[tuple[str, bytes]]]:
 class IngestStage(Service):
     """Consumes the ingest topic and runs the validate-store-forward-commit loop."""
 
-    def __init__(self, settings: Settings, sink: Sink, **kwargs: Any) -> None:
+    def __init__(self, settings: Settings, sink: RowSink, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
         self.sink = sink
@@ -201,14 +201,10 @@ class IngestStage(Service):
         self, accepted: list[Accepted], rejected: list[Rejected], records: list[ConsumerRecord]
     ) -> None:
         now = dt.datetime.now(dt.UTC)
-        with metrics.CLICKHOUSE_WRITE_SECONDS.labels("ingest").time():
-            await asyncio.to_thread(
-                self.sink.write,
-                {
-                    "events": event_rows(accepted, now),
-                    "rejected_events": rejected_rows(rejected, now),
-                },
-            )
+        await self.sink.write(
+            {"events": event_rows(accepted, now), "rejected_events": rejected_rows(rejected, now)},
+            "ingest",
+        )
         self.progress.last_write_at = now
         producer = self._producer
         assert producer is not None

@@ -142,7 +142,8 @@ async def wait_until_processed(
     settings: Settings, result: PublishResult, timeout: float = 600.0
 ) -> None:
     """Block until the ingest stage committed past every published offset, then until the
-    projection agent committed everything the ingest stage forwarded until then.
+    projection agent committed everything the ingest stage forwarded until then, then
+    (with stream workers) until the sink committed every rows message sent until then.
 
     Both stages commit only after ClickHouse has the rows, so afterwards every published
     event is stored, dead-lettered or projected.
@@ -156,6 +157,11 @@ async def wait_until_processed(
         settings.projection_group,
         {tp: o for tp, o in forwarded.items() if o > 0},
         deadline,
+    )
+    # Stream workers hand their rows to a sink through topic_rows (docs/architecture.md).
+    handed_over = await end_offsets(settings, settings.topic_rows)
+    await _wait_for_group(
+        settings, settings.sink_group, {tp: o for tp, o in handed_over.items() if o > 0}, deadline
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,17 @@ class Settings(BaseSettings):
         description="Internal topic: validated events in per-org batches, read by projections.",
     )
     topic_alerts: str = Field(default="worksignals.alerts", description="Alert topic.")
+    topic_rows: str = Field(
+        default="worksignals.rows",
+        description="Internal topic: table rows from stream workers to the sink (role "
+        "stream/sink).",
+    )
+    role: Literal["all", "stream", "sink"] = Field(
+        default="all",
+        description="all: one worker ingests, projects and writes ClickHouse; stream: "
+        "ingests and projects, sends rows to topic_rows (run several); sink: writes "
+        "topic_rows to ClickHouse and answers queries (one per chDB path).",
+    )
     partitions: int = Field(default=4, ge=1, description="Partitions of the topics we create.")
     app_id: str = Field(
         default="worksignals",
@@ -104,6 +116,11 @@ class Settings(BaseSettings):
     def projection_group(self) -> str:
         """Consumer group of the Faust agents (Faust uses the app id)."""
         return self.app_id
+
+    @property
+    def sink_group(self) -> str:
+        """Consumer group of the sink stage (reads topic_rows)."""
+        return f"{self.app_id}-sink"
 
     @property
     def worker_url(self) -> str:

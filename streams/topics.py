@@ -18,6 +18,7 @@ def pipeline_topics(settings: Settings) -> list[str]:
         settings.topic_dlq,
         settings.topic_ingested,
         settings.topic_alerts,
+        settings.topic_rows,
     ]
 
 

@@ -28,12 +28,14 @@ def run_worker(settings: Settings) -> None:
     )
     configure_logging(settings)
     log.info(
-        "worker starting: kafka=%s clickhouse=%s http=%s",
+        "worker starting: role=%s kafka=%s clickhouse=%s http=%s",
+        settings.role,
         settings.kafka_bootstrap,
-        settings.clickhouse,
+        settings.clickhouse if pipeline.warehouse else "-",
         settings.worker_url,
     )
     try:
         worker.execute_from_commandline()
     finally:
-        pipeline.warehouse.close()
+        if pipeline.warehouse is not None:
+            pipeline.warehouse.close()
