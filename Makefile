@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint unit integration prerequisites install broker up down status clean
+.PHONY: demo test lint unit integration prerequisites install broker up down status clean bench
 
 demo: install broker
 	$(BIN)/worksignals demo
@@ -37,6 +37,11 @@ $(STAMP): pyproject.toml
 # Fetches the Apache Kafka broker jars from Maven Central once (deploy/kafka/pom.xml).
 broker: install
 	$(BIN)/python -c "from streams.local_kafka import LocalKafka; from streams.settings import Settings; LocalKafka(Settings()).fetch()"
+
+# Measures one worker from a pre-filled topic to ClickHouse rows, on its own broker and state
+# (.worksignals/bench/<run-id>); e.g. make bench BENCH_ARGS="--events 20000 --contributors 50".
+bench: install broker
+	$(BIN)/python -m streams.bench $(BENCH_ARGS)
 
 up: install broker
 	$(BIN)/worksignals up
