@@ -112,6 +112,8 @@ class EntryOnDay:
     minutes: int
     billable: bool
     for_team_id: str | None
+    changed_at: str
+    """Event time of the entry's latest change (fixed-width UTC ISO, so it sorts)."""
 
 
 def read_day(store: Store, key: DayKey) -> tuple[list[EntryOnDay], dt.datetime | None]:
@@ -125,7 +127,7 @@ def read_day(store: Store, key: DayKey) -> tuple[list[EntryOnDay], dt.datetime |
     ):
         latest = max(latest, changed_at)
         if present:
-            entries.append(EntryOnDay(entry_id, project, minutes, billable, for_team))
+            entries.append(EntryOnDay(entry_id, project, minutes, billable, for_team, changed_at))
     return entries, dt.datetime.fromisoformat(latest) if latest else None
 
 

@@ -77,9 +77,12 @@ class Touched:
             self.project_weeks.add((org_id, project_id, week_start(day).isoformat()))
 
     def add_weeks(self, org_id: str, contributor_id: str, first: dt.date, last: dt.date) -> None:
-        """Every week from the week of `first` through the week of `last` (at least one)."""
+        """Every week from the week of `first` through the week of `last`, the org's current
+        date: none when `first` lies in a later week. Such a week gets its row when the
+        clock enters it; written earlier, its trailing values would miss later changes to
+        the weeks before it, which are written again only through the current week."""
         monday = week_start(first)
-        end = max(week_start(last), monday)
+        end = week_start(last)
         while monday <= end:
             self.weeks.add((org_id, contributor_id, monday.isoformat()))
             monday += _WEEK
@@ -145,10 +148,11 @@ def _apply_time(
             named.add(state["current"]["project_id"])
     dates = {dt.date.fromisoformat(date) for _o, _c, date in days}
     # A fixed fee's weekly revenue depends on the hours of every earlier week, so the
-    # project's later weeks are written again too.
+    # project's later weeks are written again too. Only weeks the project has time logged
+    # in: the entry's other days may lie in weeks where this project never had any.
     for project in named:
-        later = projects.weeks_of(store, o, project, min(dates)) if dates else set()
-        touched.add_project_weeks(o, project, dates | later)
+        weeks = projects.weeks_of(store, o, project, min(dates)) if dates else set()
+        touched.add_project_weeks(o, project, weeks)
     for _org, contributor, date in days:
         _seen(store, touched, o, contributor, dt.date.fromisoformat(date), today)
 

@@ -14,6 +14,7 @@ growth of min(1, consumed / planned hours) over the week; nothing for non_billab
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -84,7 +85,8 @@ class ProjectWeek:
     cost: float
     uncosted_hours: float
     computed_at: dt.datetime
-    """Event time of the latest change behind the week's days (its Monday when none)."""
+    """Event time of the latest change of the project's entries in the week (its Monday
+    when none)."""
 
     @property
     def non_billable_hours(self) -> float:
@@ -98,7 +100,7 @@ class _Memo:
     contributors: frozenset[str]
     """Contributors with hours on the project that day."""
     latest: dt.datetime | None
-    """Event time of the latest change behind the day."""
+    """Event time of the latest change of the project's entries on the day."""
 
 
 class ProjectDays:
@@ -145,14 +147,13 @@ class ProjectDays:
         minutes = billable = 0
         cost = uncosted = 0.0
         present: set[str] = set()
-        latest: dt.datetime | None = None
+        latest = ""
         for contributor in self.store.get(day_contributors_key(org_id, project_id, iso)) or []:
-            entries, changed_at = read_day(self.store, (org_id, contributor, iso))
-            if changed_at is not None:
-                latest = max(latest, changed_at) if latest else changed_at
+            entries, _changed_at = read_day(self.store, (org_id, contributor, iso))
             mine = [e for e in entries if e.project_id == project_id]
             if not mine:
                 continue
+            latest = max(latest, *(e.changed_at for e in mine))
             present.add(contributor)
             own = sum(e.minutes for e in mine)
             minutes += own
@@ -165,7 +166,7 @@ class ProjectDays:
         return _Memo(
             ProjectDay(work_date, minutes / 60, billable / 60, cost, uncosted),
             frozenset(present),
-            latest,
+            dt.datetime.fromisoformat(latest) if latest else None,
         )
 
     def week(self, org_id: str, project_id: str, monday: dt.date) -> ProjectWeek:
@@ -213,4 +214,6 @@ class ProjectDays:
 
 def weeks_of(store: Store, org_id: str, project_id: str, since: dt.date) -> set[dt.date]:
     """The Mondays of the weeks, from the week of `since`, in which the project has days."""
-    return {week_start(d) for d in dates(store, org_id, project_id) if d >= week_start(since)}
+    stored: list[str] = store.get(dates_key(org_id, project_id)) or []
+    first = bisect.bisect_left(stored, week_start(since).isoformat())
+    return {week_start(dt.date.fromisoformat(d)) for d in stored[first:]}
