@@ -54,11 +54,15 @@ class BufferedStore(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return len(self.pending) + sum(1 for k in self.backing if k not in self.pending)
 
+    def write_order(self) -> list[str]:
+        """The buffered keys in the order they must reach the backing store: entry records
+        last, so a crash between the writes leaves the days written and the entries to be
+        redone (see contributor_daily.apply)."""
+        return sorted(self.pending, key=lambda k: k.startswith("entry|"))
+
     def flush(self) -> int:
-        """Write the buffered keys to the backing store, entries last; return how many."""
-        # Entry records go last, so a crash between the writes leaves the days written
-        # and the entries to be redone (see contributor_daily.apply).
-        keys = sorted(self.pending, key=lambda k: k.startswith("entry|"))
+        """Write the buffered keys to the backing store in write order; return how many."""
+        keys = self.write_order()
         for key in keys:
             self.backing[key] = self.pending[key]
         self.pending.clear()

