@@ -33,9 +33,6 @@ from projections.contributor_daily import DayKey, Store
 WeekKey = tuple[str, str, str]
 """(org_id, contributor_id, week_start ISO)."""
 
-ProjectWeekKey = tuple[str, str, str]
-"""(org_id, project_id, week_start ISO)."""
-
 OrgKey = tuple[str, str]
 """(org_id, an entity id: project_id, task_id or handoff_id)."""
 
@@ -48,7 +45,8 @@ class Touched:
 
     days: set[DayKey] = field(default_factory=set)
     weeks: set[WeekKey] = field(default_factory=set)
-    project_weeks: set[ProjectWeekKey] = field(default_factory=set)
+    project_weeks_since: dict[OrgKey, dt.date] = field(default_factory=dict)
+    """Per project, the date from which its weeks (those with time logged) are written."""
     projects: set[OrgKey] = field(default_factory=set)
     """Projects whose status must be written again."""
     tasks: set[OrgKey] = field(default_factory=set)
@@ -63,18 +61,21 @@ class Touched:
         """Add everything `other` touched."""
         self.days |= other.days
         self.weeks |= other.weeks
-        self.project_weeks |= other.project_weeks
+        for key, since in other.project_weeks_since.items():
+            self.project_weeks_since[key] = min(since, self.project_weeks_since.get(key, since))
         self.projects |= other.projects
         self.tasks |= other.tasks
         self.handoffs |= other.handoffs
         self.clock_moved |= other.clock_moved
         self.costs_changed |= other.costs_changed
 
-    def add_project_weeks(self, org_id: str, project_id: str, days: set[dt.date]) -> None:
-        """The project's weeks of these days, and its status."""
+    def add_project_weeks(self, org_id: str, project_id: str, since: dt.date) -> None:
+        """The project's weeks with time logged, from the week of `since` on, and its status.
+
+        Which weeks those are is read when the rows are computed, once per batch."""
         self.projects.add((org_id, project_id))
-        for day in days:
-            self.project_weeks.add((org_id, project_id, week_start(day).isoformat()))
+        key = (org_id, project_id)
+        self.project_weeks_since[key] = min(since, self.project_weeks_since.get(key, since))
 
     def add_weeks(self, org_id: str, contributor_id: str, first: dt.date, last: dt.date) -> None:
         """Every week from the week of `first` through the week of `last`, the org's current
@@ -104,9 +105,7 @@ def apply(store: Store, event: BaseEvent, touched: Touched) -> None:
         _seen(store, touched, o, event.contributor_id, event.valid_from, today)
         touched.costs_changed.add(o)
         for project in projects.projects(store, o):
-            touched.add_project_weeks(
-                o, project, projects.weeks_of(store, o, project, event.valid_from)
-            )
+            touched.add_project_weeks(o, project, event.valid_from)
     elif isinstance(event, ContributorTimeOff):
         reference.apply_time_off(store, event)
         _seen(store, touched, o, event.contributor_id, event.date, today)
@@ -114,9 +113,7 @@ def apply(store: Store, event: BaseEvent, touched: Touched) -> None:
         reference.apply_plan(store, event)
         projects.add_project(store, o, event.project_id)
         since = event.occurred_at.astimezone(dt.UTC).date()
-        touched.add_project_weeks(
-            o, event.project_id, projects.weeks_of(store, o, event.project_id, since)
-        )
+        touched.add_project_weeks(o, event.project_id, since)
     elif isinstance(event, TaskBlocked | TaskUnblocked):
         blocked.apply(store, event)
         blocked.sync_open(store, o, event.task_id)
@@ -151,8 +148,8 @@ def _apply_time(
     # project's later weeks are written again too. Only weeks the project has time logged
     # in: the entry's other days may lie in weeks where this project never had any.
     for project in named:
-        weeks = projects.weeks_of(store, o, project, min(dates)) if dates else set()
-        touched.add_project_weeks(o, project, weeks)
+        if dates:
+            touched.add_project_weeks(o, project, min(dates))
     for _org, contributor, date in days:
         _seen(store, touched, o, contributor, dt.date.fromisoformat(date), today)
 
@@ -183,9 +180,7 @@ def refresh(store: Store, org_id: str, touched: Touched, weeks: int = REFRESH_WE
     for contributor, first_seen in org.members(store, org_id).items():
         touched.add_weeks(org_id, contributor, max(earliest, first_seen), today)
     for project in projects.projects(store, org_id):
-        touched.add_project_weeks(
-            org_id, project, projects.weeks_of(store, org_id, project, earliest)
-        )
+        touched.add_project_weeks(org_id, project, earliest)
     touched.clock_moved.add(org_id)
     touched.tasks |= {(org_id, task) for task in blocked.open_tasks(store, org_id)}
     touched.handoffs |= {(org_id, h) for h in handoffs.open_handoffs(store, org_id)}

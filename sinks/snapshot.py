@@ -74,10 +74,9 @@ class Snapshots:
             )
         ]
         result["project_weekly"] = [
-            project_week_row(
-                self.project_days.week(o, project, dt.date.fromisoformat(monday)), version
-            )
-            for o, project, monday in sorted(touched.project_weeks)
+            project_week_row(self.project_days.week(o, project, monday), version)
+            for (o, project), since in sorted(touched.project_weeks_since.items())
+            for monday in sorted(projects.weeks_of(store, o, project, since))
         ]
         statuses = set(touched.projects)
         tasks = set(touched.tasks)
