@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from mode import Service
 
 from events.parse import Accepted, Rejected, Source, parse_many
@@ -183,7 +184,17 @@ class IngestStage(Service):
             )
         await self._retrying(self._deliver, accepted, rejected, records)
         offsets = {tp: rs[-1].offset + 1 for tp, rs in batches.items()}
-        await self._consumer.commit(offsets)  # type: ignore[union-attr]
+        try:
+            await self._consumer.commit(offsets)  # type: ignore[union-attr]
+        except (CommitFailedError, IllegalStateError) as error:
+            # The group went on without this member (say, a long pause missed its
+            # heartbeats) and it rejoins on the next read. The batch is stored and
+            # forwarded; whoever owns the partitions now reads it again, and every table
+            # and fold ignores the repeats.
+            self.progress.failures += 1
+            self.progress.last_error = f"{type(error).__name__}: {error}"
+            log.warning("ingest commit refused, the batch will be read again: %r", error)
+            return
         metrics.EVENTS_CONSUMED.inc(len(records))
         metrics.INGEST_BATCH_SIZE.observe(len(records))
         for event_type, count in Counter(a.event.type for a in accepted).items():  # type: ignore[attr-defined]
