@@ -22,7 +22,7 @@ from projections import fold
 from projections.store import BufferedStore
 from sinks.clickhouse import Warehouse
 from sinks.snapshot import PROJECTION_TABLES, Snapshots, TableRows
-from streams import faust_codecs, metrics
+from streams import faust_codecs, metrics, retry
 from streams.http import WorkerHttp
 from streams.ingest import IngestStage
 from streams.row_sinks import RowSink, SinkStage, TopicRows, WarehouseRows
@@ -31,8 +31,12 @@ from streams.table_cache import CachedTable
 
 log = logging.getLogger(__name__)
 
-TAKE_MAX_MESSAGES = 200
-"""Most internal batch messages folded between two ClickHouse writes."""
+TAKE_MAX_MESSAGES = 50
+"""Most internal batch messages (of up to 2,000 events each) folded between two ClickHouse
+writes. Rows cost a fixed amount per take (every project status and open block when the
+clock moved, the current weeks), so larger takes go faster; smaller ones bound the memory
+a backlog takes and how long rows wait. Measured on 1M events: 200 gave 2,800 events/s
+and 2.1 GB, 10 about 2,000 events/s."""
 
 TURN_EVERY_EVENTS = 5_000
 """Events folded between two turns of the event loop."""
@@ -40,8 +44,8 @@ TURN_EVERY_EVENTS = 5_000
 TURN_EVERY_KEYS = 5_000
 """Keys written to the table between two turns of the event loop.
 
-A take can hold a large backlog (after a restart, up to TAKE_MAX_MESSAGES messages of up to
-2,000 events). Folded and written to the table without a turn, it blocks the loop for longer
+A take can hold a backlog (after a restart, TAKE_MAX_MESSAGES messages of up to 2,000
+events). Folded and written to the table without a turn, it blocks the loop for longer
 than the session timeout: the ingest consumer misses its heartbeats, the broker drops it
 from its group, and its next commit fails and stops the worker."""
 
@@ -170,16 +174,7 @@ class Pipeline:
     async def _write_rows(self, batch: TableRows) -> None:
         if not any(batch.values()):
             return
-        delay = 0.5
-        while True:
-            try:
-                await self.rows.write(batch, "projection")
-                break
-            except Exception as error:
-                metrics.SINK_FAILURES.labels("projection").inc()
-                log.error("writing projection rows failed, retrying in %.1fs: %r", delay, error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        await retry.until_done(lambda: self.rows.write(batch, "projection"), "projection")
         self.last_projection_write = dt.datetime.now(dt.UTC)
         # Table writes queue changelog messages in Faust's producer buffer, which drains
         # far slower than the folds fill it; left alone it grows without bound (and holds

@@ -51,6 +51,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from sinks.clickhouse import WarehouseError
+from sinks.snapshot import PROJECTION_TABLES
 from streams.local_kafka import BrokerError, LocalKafka
 from streams.localstack import LocalWorker, StackError
 from streams.publish import PublishResult, WaitTimeout, publish_lines, wait_until_processed
@@ -67,15 +68,7 @@ ORG_ID = "bench"
 FIRST_DAY = dt.date(2025, 1, 6)
 """A Monday: the first work day of the generated history."""
 
-ROW_TABLES = (
-    "contributor_daily",
-    "contributor_weekly",
-    "project_weekly",
-    "project_status",
-    "blocked_intervals",
-    "handoffs",
-    "events",
-)
+ROW_TABLES = (*PROJECTION_TABLES, "events")
 LOW_MEMORY_BYTES = 1024**3
 """The run stops when the machine has less memory available than this."""
 LATENCY_PROBES = 3

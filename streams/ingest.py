@@ -30,9 +30,10 @@ from mode import Service
 
 from events.parse import Accepted, Rejected, Source, parse_many
 from sinks.rows import event_rows, rejected_rows
-from streams import metrics
+from streams import metrics, retry
 from streams.row_sinks import RowSink
 from streams.settings import Settings
+from streams.topics import batch_consumer
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ INGESTED_MAX_EVENTS = 2000
 INGESTED_MAX_BYTES = 512 * 1024
 """Bounds of one internal batch message (the broker's default limit is 1 MiB)."""
 
-RETRY_FIRST, RETRY_MAX = 0.5, 30.0
 """Backoff bounds, in seconds, while ClickHouse or Kafka refuse a batch."""
 
 
@@ -132,18 +132,7 @@ class IngestStage(Service):
             max_request_size=1024 * 1024,
             enable_idempotence=True,
         )
-        self._consumer = AIOKafkaConsumer(
-            s.topic_events,
-            bootstrap_servers=s.kafka_bootstrap,
-            group_id=s.ingest_group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_partition_fetch_bytes=4 * 1024 * 1024,
-            fetch_max_bytes=16 * 1024 * 1024,
-            max_poll_interval_ms=30 * 60 * 1000,
-            session_timeout_ms=int(s.session_timeout_seconds * 1000),
-            heartbeat_interval_ms=int(s.session_timeout_seconds * 1000 / 3),
-        )
+        self._consumer = batch_consumer(s, s.topic_events, s.ingest_group)
         await self._producer.start()
         await self._consumer.start()
 
@@ -238,15 +227,8 @@ class IngestStage(Service):
         await asyncio.gather(*sends)
 
     async def _retrying(self, step: Any, *args: Any) -> None:
-        delay = RETRY_FIRST
-        while True:
-            try:
-                await step(*args)
-                return
-            except Exception as error:
-                self.progress.failures += 1
-                metrics.SINK_FAILURES.labels("ingest").inc()
-                self.progress.last_error = f"{type(error).__name__}: {error}"
-                log.error("ingest batch failed, retrying in %.1fs: %r", delay, error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX)
+        def note(error: Exception) -> None:
+            self.progress.failures += 1
+            self.progress.last_error = f"{type(error).__name__}: {error}"
+
+        await retry.until_done(lambda: step(*args), "ingest", note)

@@ -9,6 +9,7 @@ Either way a stage's offsets are committed only after its rows are stored or ack
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import defaultdict
 from typing import Any, Protocol
@@ -18,8 +19,9 @@ from mode import Service
 
 from sinks import row_messages
 from sinks.clickhouse import TableBatch, Warehouse
-from streams import metrics
+from streams import metrics, retry
 from streams.settings import Settings
+from streams.topics import batch_consumer
 
 log = logging.getLogger(__name__)
 
@@ -98,18 +100,7 @@ class SinkStage(Service):
         """Connect the consumer and the dead-letter producer."""
         s = self.settings
         self._producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all")
-        self._consumer = AIOKafkaConsumer(
-            s.topic_rows,
-            bootstrap_servers=s.kafka_bootstrap,
-            group_id=s.sink_group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_partition_fetch_bytes=4 * 1024 * 1024,
-            fetch_max_bytes=32 * 1024 * 1024,
-            max_poll_interval_ms=30 * 60 * 1000,
-            session_timeout_ms=int(s.session_timeout_seconds * 1000),
-            heartbeat_interval_ms=int(s.session_timeout_seconds * 1000 / 3),
-        )
+        self._consumer = batch_consumer(s, s.topic_rows, s.sink_group)
         await self._producer.start()
         await self._consumer.start()
 
@@ -128,7 +119,7 @@ class SinkStage(Service):
             if not batches:
                 continue
             records = [r for rs in batches.values() for r in rs]
-            await self._retrying(self._store, records)
+            await retry.until_done(functools.partial(self._store, records), "sink")
             await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
 
     async def _store(self, records: list[ConsumerRecord]) -> None:
@@ -160,15 +151,3 @@ class SinkStage(Service):
         ]
         value = record.value[: row_messages.MAX_MESSAGE_BYTES] if record.value else b""
         await (await self._producer.send(self.settings.topic_dlq, value=value, headers=headers))
-
-    async def _retrying(self, step: Any, *args: Any) -> None:
-        delay = 0.5
-        while True:
-            try:
-                await step(*args)
-                return
-            except Exception as error:
-                metrics.SINK_FAILURES.labels("sink").inc()
-                log.error("sink batch failed, retrying in %.1fs: %r", delay, error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)

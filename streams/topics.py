@@ -53,3 +53,20 @@ async def end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, in
         return dict(await consumer.end_offsets(tps)) if tps else {}
     finally:
         await consumer.stop()
+
+
+def batch_consumer(settings: Settings, topic: str, group: str) -> AIOKafkaConsumer:
+    """A consumer for a stage's batch loop: manual commits after the batch is stored, large
+    fetches, and a session timeout from the settings."""
+    return AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+        fetch_max_bytes=32 * 1024 * 1024,
+        max_poll_interval_ms=30 * 60 * 1000,
+        session_timeout_ms=int(settings.session_timeout_seconds * 1000),
+        heartbeat_interval_ms=int(settings.session_timeout_seconds * 1000 / 3),
+    )

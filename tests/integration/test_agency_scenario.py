@@ -58,6 +58,7 @@ from typing import Any
 
 import pytest
 
+from sinks.snapshot import PROJECTION_TABLES
 from streams.publish import PublishResult, publish_lines, wait_until_processed
 from streams.reader import WorkerReader
 from streams.settings import Settings
@@ -414,14 +415,7 @@ def check_stores(query: Query, published: int) -> None:
     # Every event was accepted once; nothing was rejected; every table holds this org only.
     assert query("SELECT count() FROM events FINAL WHERE org_id = {org:String}") == [(published,)]
     assert query("SELECT count() FROM rejected_events FINAL") == [(0,)]
-    for table in (
-        "contributor_daily",
-        "contributor_weekly",
-        "project_weekly",
-        "project_status",
-        "blocked_intervals",
-        "handoffs",
-    ):
+    for table in PROJECTION_TABLES:
         assert query(f"SELECT DISTINCT org_id FROM {table} FINAL") == [(ORG,)], table
 
 
