@@ -137,6 +137,16 @@ class Workload:
     by_type: Counter[str]
     seconds: float
 
+    def contributor_days(self) -> int:
+        """Distinct (contributor, work_date) named by a time.logged event: the exact row
+        count `contributor_daily` must reach (a day an entry left keeps a zero row)."""
+        days = set()
+        for line in self.lines:
+            event = orjson.loads(line)
+            if event["type"] == "time.logged":
+                days.add((event["contributor_id"], event["work_date"]))
+        return len(days)
+
     @property
     def size_bytes(self) -> int:
         """Bytes of all event values."""
@@ -949,6 +959,11 @@ def _check(report: Report) -> None:
     )
     report.checks.append(
         (f"rejected_events rows == 0 ({report.rejected_rows:,})", report.rejected_rows == 0)
+    )
+    days = report.workload.contributor_days() + len(report.latencies)
+    found = report.row_counts.get("contributor_daily", -1)
+    report.checks.append(
+        (f"contributor_daily rows ({found:,}) == contributor-days named ({days:,})", found == days)
     )
     empty = [t for t, n in report.row_counts.items() if n <= 0]
     report.checks.append(
