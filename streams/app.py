@@ -120,14 +120,26 @@ class Pipeline:
         async for events in stream.take_events(  # type: ignore[attr-defined]
             TAKE_MAX_MESSAGES, within=self.settings.flush_interval_seconds
         ):
-            by_partition: dict[int, list[EventT]] = {}
-            for event in events:
-                by_partition.setdefault(event.message.partition, []).append(event)
-            batch: TableRows = {table: [] for table in PROJECTION_TABLES}
-            for messages in by_partition.values():
-                for table, rows in (await self._fold_partition(stream, messages)).items():
-                    batch[table] += rows
-            await self._write_rows(batch)
+            # `take_events` builds its next batch from `stream.current_event`, read when the
+            # message waiting for this batch to finish is let in. Setting our own messages
+            # current (for the table, below) would make it take an old event instead of that
+            # message, which was then acked but never folded. Put the waiting one back.
+            waiting = stream.current_event
+            try:
+                await self._fold_take(stream, events)
+            finally:
+                stream._set_current_event(waiting)  # type: ignore[attr-defined]
+
+    async def _fold_take(self, stream: StreamT[bytes], events: list[EventT]) -> None:
+        """Fold a take's messages per partition, then write all their rows at once."""
+        by_partition: dict[int, list[EventT]] = {}
+        for event in events:
+            by_partition.setdefault(event.message.partition, []).append(event)
+        batch: TableRows = {table: [] for table in PROJECTION_TABLES}
+        for messages in by_partition.values():
+            for table, rows in (await self._fold_partition(stream, messages)).items():
+                batch[table] += rows
+        await self._write_rows(batch)
 
     async def _fold_partition(self, stream: StreamT[bytes], messages: list[EventT]) -> TableRows:
         """Fold one partition's batch messages; return the rows of what they changed.
