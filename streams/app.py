@@ -11,10 +11,12 @@ import asyncio
 import datetime as dt
 import logging
 import time
+import weakref
 from typing import Any
 
 import faust
 import orjson
+from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
 from events.models import EVENT_ADAPTER
@@ -120,28 +122,20 @@ class Pipeline:
         async for events in stream.take_events(  # type: ignore[attr-defined]
             TAKE_MAX_MESSAGES, within=self.settings.flush_interval_seconds
         ):
-            # `take_events` builds its next batch from `stream.current_event`, read when the
-            # message waiting for this batch to finish is let in. Setting our own messages
-            # current (for the table, below) would make it take an old event instead of that
-            # message, which was then acked but never folded. Put the waiting one back.
-            waiting = stream.current_event
-            try:
-                await self._fold_take(stream, events)
-            finally:
-                stream._set_current_event(waiting)  # type: ignore[attr-defined]
+            await self._fold_take(events)
 
-    async def _fold_take(self, stream: StreamT[bytes], events: list[EventT]) -> None:
+    async def _fold_take(self, events: list[EventT]) -> None:
         """Fold a take's messages per partition, then write all their rows at once."""
         by_partition: dict[int, list[EventT]] = {}
         for event in events:
             by_partition.setdefault(event.message.partition, []).append(event)
         batch: TableRows = {table: [] for table in PROJECTION_TABLES}
         for messages in by_partition.values():
-            for table, rows in (await self._fold_partition(stream, messages)).items():
+            for table, rows in (await self._fold_partition(messages)).items():
                 batch[table] += rows
         await self._write_rows(batch)
 
-    async def _fold_partition(self, stream: StreamT[bytes], messages: list[EventT]) -> TableRows:
+    async def _fold_partition(self, messages: list[EventT]) -> TableRows:
         """Fold one partition's batch messages; return the rows of what they changed.
 
         The loop gets a turn every TURN_EVERY_EVENTS events folded into the write buffer and
@@ -154,9 +148,7 @@ class Pipeline:
             if since_turn >= TURN_EVERY_EVENTS:
                 await asyncio.sleep(0)
                 since_turn = 0
-            # A RocksDB-backed table reads and writes the partition of the *current* event,
-            # and `take_events` leaves the last buffered one current: set this partition's.
-            stream._set_current_event(messages[-1])  # type: ignore[attr-defined]
+            _use_partition_of(messages[-1])
             batch = orjson.loads(message.value)
             for _topic, _partition, _offset, raw in batch["events"]:
                 event = EVENT_ADAPTER.validate_json(raw)
@@ -166,19 +158,19 @@ class Pipeline:
                     self._refreshed_orgs.add(event.org_id)
             count += len(batch["events"])
             since_turn += len(batch["events"])
-        await self._flush(stream, state, messages[-1])
+        await self._flush(state, messages[-1])
         self.projected_events += count
         metrics.PROJECTED_EVENTS.inc(count)
         return self.snapshots.rows(touched, time.time_ns())
 
-    async def _flush(self, stream: StreamT[bytes], state: BufferedStore, current: EventT) -> None:
+    async def _flush(self, state: BufferedStore, current: EventT) -> None:
         """Write the buffered keys to the table as `BufferedStore.flush` does, with a turn of
         the loop every TURN_EVERY_KEYS keys."""
         keys = state.write_order()
         for start in range(0, len(keys), TURN_EVERY_KEYS):
             if start:
                 await asyncio.sleep(0)
-            stream._set_current_event(current)  # type: ignore[attr-defined]
+            _use_partition_of(current)
             for key in keys[start : start + TURN_EVERY_KEYS]:
                 state.backing[key] = state.pending[key]
         state.pending.clear()
@@ -213,3 +205,15 @@ class Pipeline:
                 else None,
             },
         }
+
+
+def _use_partition_of(message: EventT) -> None:
+    """Make `message` current for this task's table reads and writes.
+
+    A Faust table reads and writes the partition of the task-local current event, and
+    `take_events` leaves the last buffered one current. Only the task-local variable is
+    set: the stream's own `current_event` is what `take_events` reads to build its next
+    batch, and overwriting it there made it take an old event in place of a waiting
+    message, which was then acked without ever being folded.
+    """
+    _current_event.set(weakref.ref(message))
