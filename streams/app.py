@@ -161,6 +161,7 @@ class Pipeline:
         await self._flush(state, messages[-1])
         self.projected_events += count
         metrics.PROJECTED_EVENTS.inc(count)
+        _use_partition_of(messages[-1])  # the rows read the table too
         return self.snapshots.rows(touched, time.time_ns())
 
     async def _flush(self, state: BufferedStore, current: EventT) -> None:
