@@ -58,8 +58,11 @@ class Pipeline:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         faust_codecs.install()
+        # A sink holds no projection state: it stays out of the stream workers' Faust group,
+        # where the assignor could hand it partitions that only they consume.
+        app_id = f"{settings.app_id}-sink-app" if settings.role == "sink" else settings.app_id
         self.app = faust.App(
-            settings.app_id,
+            app_id,
             broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
             store="rocksdb://",
             datadir=str(settings.state_dir / "faust"),

@@ -67,6 +67,7 @@ def start_worker(broker: Settings, tmp_path: Path) -> Iterator[WorkerFactory]:
                 topic_dlq=f"{name}.events.dlq",
                 topic_ingested=f"{name}.ingested",
                 topic_alerts=f"{name}.alerts",
+                topic_rows=f"{name}.rows",
                 **overrides,
             )
             asyncio.run(ensure_topics(settings))
