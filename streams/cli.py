@@ -203,7 +203,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     """Apply pending DDL files."""
-    if settings.embedded_clickhouse and worker_health(settings) is not None:
+    if _worker_holds_database(settings):
         console.print(
             "the running worker holds the embedded database; it applied every "
             "migration when it started"
@@ -220,11 +220,16 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_holds_database(settings: Settings) -> bool:
+    """True when a running worker has the embedded database open (no other process may)."""
+    return settings.embedded_clickhouse and worker_health(settings) is not None
+
+
 def cmd_rebuild(settings: Settings, _args: argparse.Namespace) -> int:
     """Recompute the projection tables from `events`, with a progress bar."""
     from streams.rebuild import rebuild
 
-    if settings.embedded_clickhouse and worker_health(settings) is not None:
+    if _worker_holds_database(settings):
         errors.print(
             "[red]the running worker holds the embedded database[/red]: stop it first "
             "(worksignals down), then run the rebuild"
