@@ -17,6 +17,7 @@ from events.models import (
     BaseEvent,
     ContributorProfiled,
     ContributorTimeOff,
+    DecisionRecorded,
     HandoffAccepted,
     HandoffCompleted,
     HandoffRequested,
@@ -26,7 +27,7 @@ from events.models import (
     TimeDeleted,
     TimeLogged,
 )
-from projections import blocked, contributor_daily, handoffs, org, projects, reference
+from projections import blocked, contributor_daily, decisions, handoffs, org, projects, reference
 from projections.clock import week_start
 from projections.contributor_daily import DayKey, Store
 
@@ -56,6 +57,8 @@ class Touched:
     are written again, since their hours and shares run with the clock."""
     costs_changed: set[str] = field(default_factory=set)
     """Orgs with a new profile (a cost rate may have changed for past work_dates)."""
+    decisions: set[OrgKey] = field(default_factory=set)
+    """Decisions recorded (org_id, decision_id)."""
 
     def update(self, other: Touched) -> None:
         """Add everything `other` touched."""
@@ -68,6 +71,7 @@ class Touched:
         self.handoffs |= other.handoffs
         self.clock_moved |= other.clock_moved
         self.costs_changed |= other.costs_changed
+        self.decisions |= other.decisions
 
     def add_project_weeks(self, org_id: str, project_id: str, since: dt.date) -> None:
         """The project's weeks with time logged, from the week of `since` on, and its status.
@@ -94,6 +98,8 @@ def apply(store: Store, event: BaseEvent, touched: Touched) -> None:
     before, after = org.advance(store, event)
     today = after.date()
     o = event.org_id
+    if before is None or event.occurred_at < before:
+        decisions.note_event_time(store, o, event.occurred_at)
     if before is None or after > before:
         touched.clock_moved.add(o)
     if isinstance(event, TimeLogged | TimeDeleted):
@@ -122,6 +128,9 @@ def apply(store: Store, event: BaseEvent, touched: Touched) -> None:
         handoffs.apply(store, event)
         handoffs.sync_open(store, o, event.handoff_id)
         touched.handoffs.add((o, event.handoff_id))
+    elif isinstance(event, DecisionRecorded):
+        decisions.apply(store, event)
+        touched.decisions.add((o, event.decision_id))
     if before is None or week_start(before.date()) < week_start(today):
         first_new = week_start(before.date()) + _WEEK if before else week_start(today)
         for contributor, first_seen in org.members(store, o).items():
