@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Checks the machine's prerequisites (Python 3.11+, Java 17+, Maven) and, when run as
-# root on Debian/Ubuntu, installs what is missing with apt-get.
+# Checks the machine's prerequisites (Python 3.11+, Java 17+, Maven, Alertmanager,
+# Prometheus) and, when run as root on Debian/Ubuntu, installs what is missing with apt-get.
 set -euo pipefail
 
 python_ok() { python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
@@ -12,12 +12,17 @@ java_ok() {
 }
 mvn_ok() { command -v mvn >/dev/null 2>&1; }
 venv_ok() { python3 -c 'import venv, ensurepip' 2>/dev/null; }
+# The delivery integration tests run Debian's Alertmanager (and its Prometheus beside it).
+alertmanager_ok() { [ -x /usr/bin/prometheus-alertmanager ]; }
+prometheus_ok() { [ -x /usr/bin/prometheus ]; }
 
 missing=()
 python_ok || missing+=("python3")
 venv_ok || missing+=("python3-venv")
 java_ok || missing+=("openjdk-17-jre-headless")
 mvn_ok || missing+=("maven")
+alertmanager_ok || missing+=("prometheus-alertmanager")
+prometheus_ok || missing+=("prometheus")
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -28,5 +33,5 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   exit 0
 fi
-echo "missing prerequisites: ${missing[*]} (need Python 3.11+, Java 17+ and Maven)" >&2
+echo "missing prerequisites: ${missing[*]} (need Python 3.11+, Java 17+, Maven, prometheus-alertmanager and prometheus)" >&2
 exit 1
