@@ -78,7 +78,10 @@ def intervals(store: Store, org_id: str, task_id: str) -> list[BlockedInterval]:
         if kind == "blocked" and open_block is None:
             open_block = [at, project_id, team, reason]
         elif kind == "unblocked" and open_block is not None:
-            result.append(_interval(org_id, task_id, open_block, at))
+            # A block ended at the instant it started blocked nothing; kept, it would share
+            # its start (the row key) with the block that follows at that instant.
+            if at != open_block[0]:
+                result.append(_interval(org_id, task_id, open_block, at))
             open_block = None
     if open_block is not None:
         result.append(_interval(org_id, task_id, open_block, None))

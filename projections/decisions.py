@@ -7,6 +7,8 @@ redelivered decision changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 from events.models import DecisionRecorded
 from projections.clock import utc_iso
@@ -14,7 +16,8 @@ from projections.contributor_daily import Store
 
 
 def decisions_key(org_id: str) -> str:
-    """Store key of the org's decisions: decision_id -> [occurred_at, kind, alert_ids]."""
+    """Store key of the org's decisions: decision_id -> [occurred_at, kind, alert_ids, note,
+    decided_by, [occurred_at, event_id]]."""
     return f"decisions|{org_id}"
 
 
@@ -24,12 +27,24 @@ def first_event_key(org_id: str) -> str:
 
 
 def apply(store: Store, event: DecisionRecorded) -> bool:
-    """Record a decision; False when it was already known."""
+    """Record a decision; False when it changes nothing.
+
+    Two different events with one decision_id: the earliest (occurred_at, event_id) holds,
+    whatever order they arrive in."""
     key = decisions_key(event.org_id)
-    known: dict[str, list[object]] = store.get(key) or {}
-    if event.decision_id in known:
+    known: dict[str, list[Any]] = store.get(key) or {}
+    stamp = [utc_iso(event.occurred_at), event.event_id]
+    held = known.get(event.decision_id)
+    if held is not None and held[5] <= stamp:
         return False
-    entry = [utc_iso(event.occurred_at), event.kind, sorted(set(event.alert_ids))]
+    entry = [
+        stamp[0],
+        event.kind,
+        sorted(set(event.alert_ids)),
+        event.note,
+        event.decided_by,
+        stamp,
+    ]
     store[key] = {**known, event.decision_id: entry}
     return True
 
@@ -53,12 +68,36 @@ def grounded_alert_ids(store: Store, org_id: str) -> set[str]:
     """Every alert id some decision of the org names."""
     known: dict[str, list[object]] = store.get(decisions_key(org_id)) or {}
     found: set[str] = set()
-    for _at, _kind, alert_ids in known.values():
-        found |= set(alert_ids)  # type: ignore[call-overload]
+    for entry in known.values():
+        found |= set(entry[2])  # type: ignore[call-overload]
     return found
 
 
 def grounded_count(store: Store, org_id: str) -> int:
     """How many of the org's decisions name at least one alert."""
     known: dict[str, list[object]] = store.get(decisions_key(org_id)) or {}
-    return sum(1 for _at, _kind, alert_ids in known.values() if alert_ids)
+    return sum(1 for entry in known.values() if entry[2])
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A recorded operating decision."""
+
+    org_id: str
+    decision_id: str
+    kind: str
+    alert_ids: list[str]
+    note: str | None
+    decided_by: str
+    decided_at: dt.datetime
+
+
+def decision(store: Store, org_id: str, decision_id: str) -> Decision | None:
+    """A decision of the org by id, or None if unknown."""
+    entry = (store.get(decisions_key(org_id)) or {}).get(decision_id)
+    if entry is None:
+        return None
+    at, kind, alert_ids, note, decided_by, _stamp = entry
+    return Decision(
+        org_id, decision_id, kind, list(alert_ids), note, decided_by, dt.datetime.fromisoformat(at)
+    )

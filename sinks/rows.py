@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
 
 from events.parse import Accepted, Rejected
 from projections.blocked import BlockedInterval
 from projections.contributor_daily import ContributorDay
 from projections.contributor_weekly import ContributorWeek, Trailing
+from projections.decisions import Decision
 from projections.handoffs import Handoff
 from projections.project_status import ProjectStatus
 from projections.projects import ProjectWeek
@@ -214,5 +218,50 @@ def handoff_row(handoff: Handoff, now: dt.datetime, version: int) -> tuple[objec
         handoff.overdue(now),
         handoff.hours_late(now),
         handoff.completed_at or now,
+        version,
+    )
+
+
+def decision_row(decision: Decision, version: int) -> tuple[object, ...]:
+    """A decisions row."""
+    return (
+        decision.org_id,
+        decision.decision_id,
+        decision.kind,
+        decision.alert_ids,
+        decision.note or "",
+        decision.decided_by,
+        decision.decided_at,
+        version,
+    )
+
+
+def alert_row(alert: Mapping[str, Any], version: int) -> tuple[object, ...]:
+    """An alerts row from an alert record (contract fields; evidence as JSON text)."""
+
+    def moment(stamp: str | None) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(stamp) if stamp else None
+
+    return (
+        alert["alert_id"],
+        alert["org_id"],
+        alert["pattern"],
+        alert["audience"],
+        alert["subject_type"],
+        alert["subject_id"],
+        alert["status"],
+        alert["severity"],
+        dt.date.fromisoformat(alert["period_start"]),
+        dt.date.fromisoformat(alert["period_end"]),
+        float(alert["observed"]),
+        float(alert["threshold"]),
+        None if alert["baseline"] is None else float(alert["baseline"]),
+        alert["unit"],
+        alert["summary"],
+        orjson.dumps(alert["evidence"], option=orjson.OPT_SORT_KEYS).decode(),
+        alert["suggested_action"],
+        moment(alert["first_fired_at"]),
+        moment(alert["updated_at"]),
+        moment(alert["resolved_at"]),
         version,
     )

@@ -12,6 +12,7 @@ from projections import (
     blocked,
     contributor_daily,
     contributor_weekly,
+    decisions,
     handoffs,
     org,
     project_status,
@@ -25,6 +26,7 @@ from sinks.rows import (
     blocked_interval_row,
     contributor_day_row,
     contributor_week_row,
+    decision_row,
     handoff_row,
     project_status_row,
     project_week_row,
@@ -40,6 +42,7 @@ PROJECTION_TABLES = (
     "project_status",
     "blocked_intervals",
     "handoffs",
+    "decisions",
 )
 
 
@@ -94,6 +97,10 @@ class Snapshots:
             now = org.now(store, o)
             if found is not None and now is not None:
                 result["handoffs"].append(handoff_row(found, now, version))
+        for o, decision_id in sorted(touched.decisions):
+            found_decision = decisions.decision(store, o, decision_id)
+            if found_decision is not None:
+                result["decisions"].append(decision_row(found_decision, version))
         return result
 
     def _status_rows(self, org_id: str, project_id: str, version: int) -> list[tuple[object, ...]]:

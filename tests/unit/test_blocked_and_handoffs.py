@@ -34,6 +34,23 @@ BLOCKS = [
 ]
 
 
+def test_a_block_lifted_at_the_instant_it_started_is_no_interval() -> None:
+    """Blocked, unblocked and blocked again within one instant: one open block, so no two
+    intervals share a start (the row key)."""
+    at = "2026-03-02T09:00:00Z"
+    store = fold(
+        blocked,
+        [
+            event("task.blocked", event_id="b1", occurred_at=at),
+            event("task.unblocked", event_id="b2", occurred_at=at),
+            event("task.blocked", event_id="b3", occurred_at=at),
+        ],
+    )
+    [only] = blocked.intervals(store, "acme", "t1")
+    assert (only.started_at, only.ended_at) == (T(at), None)
+    assert blocked.absorbed_starts(store, "acme", "t1") == []
+
+
 def test_blocks_in_event_time_whatever_the_arrival_order() -> None:
     for order in itertools.permutations(BLOCKS):
         store = fold(blocked, list(order))

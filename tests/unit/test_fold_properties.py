@@ -320,10 +320,26 @@ def handoff_steps(draw: st.DrawFn, org: str) -> list[BaseEvent]:
 
 
 @st.composite
+def decisions(draw: st.DrawFn, org: str) -> list[BaseEvent]:
+    return [
+        event(
+            "decision.recorded",
+            org_id=org,
+            occurred_at=draw(stamps()),
+            decision_id=decision_id,
+            kind=draw(st.sampled_from(["rescope", "rebalance", "other"])),
+            alert_ids=draw(st.lists(st.sampled_from(["a1", "a2"]), max_size=2)),
+            decided_by="ops lead",
+        )
+        for decision_id in draw(st.lists(st.sampled_from(["d1", "d2"]), max_size=2, unique=True))
+    ]
+
+
+@st.composite
 def org_events(draw: st.DrawFn, org: str) -> list[BaseEvent]:
     """Every event type that feeds the projections, for one org."""
     found: list[BaseEvent] = []
-    for strategy in (profiles, time_off, plans, entries, blocks, handoff_steps):
+    for strategy in (profiles, time_off, plans, entries, blocks, handoff_steps, decisions):
         found += draw(strategy(org))
     for _ in range(draw(st.integers(0, 2))):
         found.append(event("clock.ticked", org_id=org, occurred_at=draw(stamps())))
@@ -420,7 +436,7 @@ def test_the_generated_events_cover_every_type_and_table() -> None:
         filled.update(table for table, rows in rebuild(events).items() if rows)
 
     collect()
-    assert types == set(EVENT_TYPES) - {"decision.recorded"}
+    assert types == set(EVENT_TYPES)
     assert filled == set(PROJECTION_TABLES)
 
 
