@@ -73,6 +73,14 @@ class Touched:
         self.costs_changed |= other.costs_changed
         self.decisions |= other.decisions
 
+    def orgs(self) -> set[str]:
+        """Every org something was touched in."""
+        found = {o for o, _c, _d in self.days} | {o for o, _c, _w in self.weeks}
+        for keys in (self.project_weeks_since, self.projects, self.tasks, self.handoffs):
+            found |= {o for o, _id in keys}
+        found |= {o for o, _id in self.decisions}
+        return found | self.clock_moved | self.costs_changed
+
     def add_project_weeks(self, org_id: str, project_id: str, since: dt.date) -> None:
         """The project's weeks with time logged, from the week of `since` on, and its status.
 

@@ -21,12 +21,16 @@ from faust.types import EventT, StreamT
 
 from events.models import EVENT_ADAPTER
 from projections import fold
+from projections.patterns.policy import load_policy
 from projections.store import BufferedStore
 from sinks.clickhouse import Warehouse
+from sinks.rows import alert_row
 from sinks.snapshot import PROJECTION_TABLES, Snapshots, TableRows
 from streams import faust_codecs, metrics, retry
+from streams.alerting import Alert, Alerting
 from streams.http import WorkerHttp
 from streams.ingest import IngestStage
+from streams.notifier import Notifier
 from streams.row_sinks import RowSink, SinkStage, TopicRows, WarehouseRows
 from streams.settings import Settings
 from streams.table_cache import CachedTable
@@ -94,6 +98,10 @@ class Pipeline:
             topic_rows = TopicRows(settings)
             self.app.service(topic_rows)  # type: ignore[arg-type]
             self.rows = topic_rows
+        self.notifier: Notifier | None = None
+        if role in ("all", "sink") and settings.routing_file is not None:
+            self.notifier = Notifier(settings)
+            self.app.service(self.notifier)  # type: ignore[arg-type]
         self.ingest = IngestStage(settings, self.rows)
         self.http = WorkerHttp(self)
         self.projected_events = 0
@@ -101,6 +109,8 @@ class Pipeline:
         self.table = self.app.Table("projection-state", partitions=settings.partitions)
         self.state = CachedTable(self.table)
         self.snapshots = Snapshots(self.state, dt.timedelta(hours=settings.first_look_hours))
+        self.alerting = Alerting(load_policy(settings.policy_file))
+        self.alerts_sent = 0
         self._refreshed_orgs: set[str] = set()
         self.app.on_partitions_revoked.connect(self._forget_cache)
         self.app.service(self.http)  # type: ignore[arg-type]
@@ -128,18 +138,26 @@ class Pipeline:
             await self._fold_take(events)
 
     async def _fold_take(self, events: list[EventT]) -> None:
-        """Fold a take's messages per partition, then write all their rows at once."""
+        """Fold a take's messages per partition, then write all their rows and alerts."""
         by_partition: dict[int, list[EventT]] = {}
         for event in events:
             by_partition.setdefault(event.message.partition, []).append(event)
-        batch: TableRows = {table: [] for table in PROJECTION_TABLES}
-        for messages in by_partition.values():
-            for table, rows in (await self._fold_partition(messages)).items():
-                batch[table] += rows
+        batch: TableRows = {table: [] for table in (*PROJECTION_TABLES, "alerts")}
+        alerts: dict[int, list[Alert]] = {}
+        for partition, messages in by_partition.items():
+            rows, alerts[partition] = await self._fold_partition(messages)
+            for table, table_rows in rows.items():
+                batch[table] += table_rows
         await self._write_rows(batch)
+        await self._send_alerts([a for found in alerts.values() for a in found])
+        for partition, found in alerts.items():
+            if found:
+                _use_partition_of(by_partition[partition][-1])
+                self.alerting.sent(self.state, found)
 
-    async def _fold_partition(self, messages: list[EventT]) -> TableRows:
-        """Fold one partition's batch messages; return the rows of what they changed.
+    async def _fold_partition(self, messages: list[EventT]) -> tuple[TableRows, list[Alert]]:
+        """Fold one partition's batch messages; return the rows of what they changed and
+        the alert changes to send.
 
         The loop gets a turn every TURN_EVERY_EVENTS events folded into the write buffer and
         every TURN_EVERY_KEYS keys written from it to the table.
@@ -161,11 +179,16 @@ class Pipeline:
                     self._refreshed_orgs.add(event.org_id)
             count += len(batch["events"])
             since_turn += len(batch["events"])
+        _use_partition_of(messages[-1])
+        alerts = self.alerting.changes(state, touched)
         await self._flush(state, messages[-1])
         self.projected_events += count
         metrics.PROJECTED_EVENTS.inc(count)
         _use_partition_of(messages[-1])  # the rows read the table too
-        return self.snapshots.rows(touched, time.time_ns())
+        version = time.time_ns()
+        rows = self.snapshots.rows(touched, version)
+        rows["alerts"] = [alert_row(alert, version) for alert in alerts]
+        return rows, alerts
 
     async def _flush(self, state: BufferedStore, current: EventT) -> None:
         """Write the buffered keys to the table as `BufferedStore.flush` does, with a turn of
@@ -189,6 +212,31 @@ class Pipeline:
         # the commit back). Wait for it here, while the ingest stage keeps running.
         await self.app.producer.buffer.flush()
 
+    async def _send_alerts(self, alerts: list[Alert]) -> None:
+        """Put each alert change on the alerts topic (key alert_id) and wait for the acks."""
+        if not alerts:
+            return
+        topic = self.settings.topic_alerts
+
+        async def send() -> None:
+            sends = [
+                await self.app.producer.send(
+                    topic,
+                    alert["alert_id"].encode(),
+                    orjson.dumps(alert),
+                    partition=None,
+                    timestamp=None,
+                    headers=None,
+                )
+                for alert in alerts
+            ]
+            await asyncio.gather(*sends)
+
+        await retry.until_done(send, "alerts")
+        self.alerts_sent += len(alerts)
+        for alert in alerts:
+            metrics.ALERT_CHANGES.labels(alert["pattern"], alert["audience"], alert["status"]).inc()
+
     async def _forget_cache(self, *_args: Any, **_kwargs: Any) -> None:
         self.state.clear_cache()
         self.snapshots.forget()
@@ -202,6 +250,8 @@ class Pipeline:
             "clickhouse": self.settings.clickhouse if self.warehouse else None,
             "sink": {"rows_written": self.sink.written} if self.sink else None,
             "ingest": self.ingest.progress.as_dict(),
+            "alerts": {"changes_sent": self.alerts_sent},
+            "notifier": self.notifier.stats() if self.notifier else None,
             "projection": {
                 "events": self.projected_events,
                 "last_write_at": self.last_projection_write.isoformat()

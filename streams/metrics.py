@@ -32,3 +32,8 @@ SINK_FAILURES = Counter(
     "Batch deliveries to ClickHouse or Kafka that failed and are retried.",
     ["stage"],
 )
+ALERT_CHANGES = Counter(
+    "worksignals_alert_changes_total",
+    "Alert state changes sent (status firing: fired or severity changed; resolved).",
+    ["pattern", "audience", "status"],
+)

@@ -84,10 +84,20 @@ class Settings(BaseSettings):
         description="How long the broker waits for a silent worker before giving its "
         "partitions to another (after a crash, a restarted worker waits this long).",
     )
+    policy_file: Path | None = Field(
+        default=None,
+        description="Alert policy (TOML): thresholds, windows, per-team and per-project "
+        "overrides; default: the contract's thresholds (deploy/policy/default.toml).",
+    )
+    routing_file: Path | None = Field(
+        default=None,
+        description="Alert routing (TOML): channels for ops and for each contributor; "
+        "without it alerts go to the topic and table only.",
+    )
     log_json: bool = Field(default=False, description="Write logs as JSON lines.")
     log_level: str = Field(default="INFO", description="Log level of the worker.")
 
-    @field_validator("state_dir", "kafka_home")
+    @field_validator("state_dir", "kafka_home", "policy_file", "routing_file")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.expanduser().resolve() if value is not None else None
@@ -116,6 +126,11 @@ class Settings(BaseSettings):
     def projection_group(self) -> str:
         """Consumer group of the Faust agents (Faust uses the app id)."""
         return self.app_id
+
+    @property
+    def notify_group(self) -> str:
+        """Consumer group of the notifier (reads topic_alerts, delivers to channels)."""
+        return f"{self.app_id}-notify"
 
     @property
     def sink_group(self) -> str:
