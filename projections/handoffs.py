@@ -73,6 +73,8 @@ _STEPS = {
 
 def apply(store: Store, event: HandoffEvent) -> bool:
     """Record a step of a handoff; return False when it changes nothing."""
+    if isinstance(event, HandoffRequested):
+        _index_route(store, event)
     key = handoff_key(event.org_id, event.handoff_id)
     state: dict[str, Any] = store.get(key) or {}
     step = _STEPS[event.type]
@@ -132,3 +134,33 @@ def sync_open(store: Store, org_id: str, handoff_id: str) -> None:
 def open_handoffs(store: Store, org_id: str) -> list[str]:
     """Handoffs of the org not completed yet."""
     return list(store.get(open_key(org_id)) or [])
+
+
+def routes_key(org_id: str) -> str:
+    """Store key of the routes (`FROM->TO`) the org's handoff requests named."""
+    return f"handoffroutes|{org_id}"
+
+
+def route_key(org_id: str, route: str) -> str:
+    """Store key of the handoffs a request put on a route."""
+    return f"routehandoffs|{org_id}|{route}"
+
+
+def _index_route(store: Store, event: HandoffRequested) -> None:
+    # Every request is indexed, even one that arrives after an earlier version of the
+    # same request: the index is grow-only (order-independent), and readers keep the
+    # handoffs whose route (from the earliest request) is the one they read.
+    route = f"{event.from_team_id}->{event.to_team_id}"
+    sync_member(store, routes_key(event.org_id), route, True)
+    sync_member(store, route_key(event.org_id, route), event.handoff_id, True)
+
+
+def routes(store: Store, org_id: str) -> list[str]:
+    """Every route the org's handoff requests named, sorted."""
+    return list(store.get(routes_key(org_id)) or [])
+
+
+def route_handoffs(store: Store, org_id: str, route: str) -> list[Handoff]:
+    """The handoffs on a route (by their earliest request), sorted by handoff_id."""
+    found = (handoff(store, org_id, h) for h in store.get(route_key(org_id, route)) or [])
+    return [h for h in found if h is not None and h.route == route]
