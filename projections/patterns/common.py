@@ -22,6 +22,7 @@ from projections.project_status import ProjectStatus, status
 from projections.projects import ProjectDays
 
 _WEEK = dt.timedelta(weeks=1)
+_EPSILON = 1e-9
 
 
 @dataclass
@@ -154,11 +155,13 @@ class Bar:
     def crossed(self, value: float, relaxed: bool = False) -> bool:
         """Whether `value` fires this bar (at the threshold relaxed by the band)."""
         shift = self.band if relaxed else 0.0
+        # Sums of hours are floats: 0.75 - 104 / 160 is a hair under 0.10, and a value
+        # exactly at a threshold must fire.
         if self.above:
             limit = self.threshold - shift
-            return value > limit if self.strict else value >= limit
+            return value > limit + _EPSILON if self.strict else value >= limit - _EPSILON
         limit = self.threshold + shift
-        return value < limit if self.strict else value <= limit
+        return value < limit - _EPSILON if self.strict else value <= limit + _EPSILON
 
 
 def grade(value: float, bars: list[Bar]) -> tuple[int, int]:
