@@ -174,13 +174,16 @@ def build_notifier(channel: Channel, client: httpx.AsyncClient) -> Notifier:
 
 
 class MemoryNotifier:
-    """An in-memory notifier for tests: records alerts; `fail` makes the next sends raise."""
+    """An in-memory notifier for tests: records alerts; `fail` makes the next sends raise.
 
-    refresh_interval = None
+    With a `refresh_interval` it records the firing alerts it is asked to refresh.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, refresh_interval: float | None = None) -> None:
         self.sent: list[dict[str, Any]] = []
+        self.refreshed: list[list[dict[str, Any]]] = []
         self.fail: DeliveryError | None = None
+        self.refresh_interval = refresh_interval
 
     async def send(self, alert: Mapping[str, Any]) -> None:
         """Record the alert, or raise `fail` when set."""
@@ -189,4 +192,5 @@ class MemoryNotifier:
         self.sent.append(dict(alert))
 
     async def refresh(self, firing: Sequence[Mapping[str, Any]]) -> None:
-        """Nothing to refresh."""
+        """Record the firing alerts."""
+        self.refreshed.append([dict(alert) for alert in firing])

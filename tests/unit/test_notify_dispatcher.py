@@ -162,3 +162,29 @@ def test_submit_rejects_an_alert_without_its_key_fields(tmp_path: Path) -> None:
         await d.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_refreshing_channel_is_reminded_of_its_firing_alerts_only(tmp_path: Path) -> None:
+    notifiers = memory()
+    notifiers["ops-a"] = MemoryNotifier(refresh_interval=0.02)
+    refreshed = notifiers["ops-a"].refreshed
+
+    def ids() -> list[str]:
+        return [a["alert_id"] for a in refreshed[-1]] if refreshed else []
+
+    async def scenario() -> None:
+        d = dispatcher(tmp_path, notifiers)
+        await d.start()
+        await d.submit(ops_alert(alert_id="p1"))
+        await d.submit(ops_alert(alert_id="p2", subject_id="p2"))
+        await until(lambda: ids() == ["p1", "p2"])
+        await d.submit(resolved(ops_alert(alert_id="p1")))
+        await until(lambda: ids() == ["p2"])
+        await d.stop()
+
+    asyncio.run(scenario())
+    assert [(a["alert_id"], a["status"]) for a in notifiers["ops-a"].sent] == [
+        ("p1", "firing"),
+        ("p2", "firing"),
+        ("p1", "resolved"),
+    ]
