@@ -97,7 +97,9 @@ class Mailbox:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.content
         assert isinstance(content, bytes)
-        self.mails.append((list(envelope.rcpt_tos), message_from_bytes(content, policy=policy.default)))
+        self.mails.append(
+            (list(envelope.rcpt_tos), message_from_bytes(content, policy=policy.default))
+        )
         return "250 OK"
 
 
