@@ -152,6 +152,16 @@ class Dispatcher:
         }
 
     async def _run(self, name: str) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self._deliver(name)
+            except Exception:
+                # The outbox itself failed (disk full, locked): keep the channel's task alive.
+                log.exception("channel %s: delivery loop failed, restarting it", name)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.backoff.maximum)
+
+    async def _deliver(self, name: str) -> None:
         notifier = self._notifiers[name]
         wake = self._wake[name]
         last_refresh = -float("inf")
