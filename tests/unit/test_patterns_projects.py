@@ -227,7 +227,9 @@ def test_blocked_work_takes_the_longest_open_block_and_resolves_on_unblock() -> 
 # -- handoff_slippage: route a->b, trailing 28 days to 2026-03-30T09:00Z ---------------------
 
 
-def handoff(hid: str, due: str, completed: str | None, route: tuple[str, str] = ("a", "b")):  # type: ignore[no-untyped-def]
+def handoff(
+    hid: str, due: str, completed: str | None, route: tuple[str, str] = ("a", "b")
+) -> list[BaseEvent]:
     found = [
         event(
             "handoff.requested",
