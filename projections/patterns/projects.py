@@ -47,6 +47,8 @@ def budget_burn(ctx: Context, project_id: str) -> Finding | None:
     )
     if scope_creep:
         summary += f", {pct(s.consumed_share)} of plan is scope creep; renegotiate the scope."
+    elif level and s.consumed_hours >= s.planned_hours:
+        summary += "; the planned hours are used up: rescope or re-plan it."
     elif level and run_out:
         summary += f"; at the last 2 weeks' rate the hours run out on {run_out}: rescope it."
     elif level:

@@ -209,9 +209,9 @@ def workload_imbalance(ctx: Context, team_id: str) -> Finding:
     under = sum(1 for x in loads if x <= p.min_load)
     if level:
         summary = (
-            f"In team {team_id}, in the week of {monday}, {over} of {len(loads)} members "
-            f"were at {pct(p.max_load)} of their available hours or more while {under} were "
-            f"at {pct(p.min_load)} or less; rebalance work within the team."
+            f"In the week of {monday}, {over} of team {team_id}'s {len(loads)} members "
+            f"logged {pct(p.max_load)} of their available hours or more while {under} "
+            f"logged {pct(p.min_load)} or less; rebalance work within the team."
         )
     else:
         summary = (
