@@ -34,35 +34,43 @@ def unsent_key(org_id: str) -> str:
 
 
 class Alerting:
-    """Evaluates the patterns of the orgs a batch touched, against one policy."""
+    """Evaluates an org's patterns against one policy.
+
+    The worker evaluates each org at the end of every batch and, inside a batch, whenever
+    the org's event-time date is about to move on: a backlog folded in one batch still
+    gets an evaluation per day, as it would have live, so its alerts fire on the day
+    their threshold was crossed whatever the batch sizes."""
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
 
-    def changes(self, store: MutableMapping[str, Any], touched: fold.Touched) -> list[Alert]:
-        """The alert changes to send for a folded batch: those left unsent by an earlier
-        run, then the new ones, per org. They stay in the store until `sent`."""
-        result: list[Alert] = []
-        for org_id in sorted(touched.orgs()):
-            now = org.now(store, org_id)
-            if now is None:
-                continue
-            previous = store.get(clock_key(org_id))
-            findings = evaluate(
-                store,
-                org_id,
-                self.policy,
-                touched,
-                dt.datetime.fromisoformat(previous) if previous else None,
-            )
-            new = lifecycle.advance(store, findings, now)
-            store[clock_key(org_id)] = utc_iso(now)
-            unsent = list(store.get(unsent_key(org_id)) or [])
-            if new:
-                unsent += new
-                store[unsent_key(org_id)] = unsent
-            result += unsent
-        return result
+    def changes(
+        self, store: MutableMapping[str, Any], org_id: str, touched: fold.Touched
+    ) -> list[Alert]:
+        """Evaluate the org's patterns on what `touched` names and advance their alerts;
+        return the new changes. They are also added to the org's unsent changes, which
+        stay in the store until `sent`."""
+        now = org.now(store, org_id)
+        if now is None:
+            return []
+        previous = store.get(clock_key(org_id))
+        findings = evaluate(
+            store,
+            org_id,
+            self.policy,
+            touched,
+            dt.datetime.fromisoformat(previous) if previous else None,
+        )
+        new = lifecycle.advance(store, findings, now)
+        store[clock_key(org_id)] = utc_iso(now)
+        if new:
+            store[unsent_key(org_id)] = [*self.unsent(store, org_id), *new]
+        return new
+
+    @staticmethod
+    def unsent(store: MutableMapping[str, Any], org_id: str) -> list[Alert]:
+        """The org's changes not yet on the topic and table: earlier runs' and new ones."""
+        return list(store.get(unsent_key(org_id)) or [])
 
     @staticmethod
     def sent(store: MutableMapping[str, Any], alerts: list[Alert]) -> None:

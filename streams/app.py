@@ -20,7 +20,7 @@ from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
 from events.models import EVENT_ADAPTER
-from projections import fold
+from projections import fold, org
 from projections.patterns.policy import load_policy
 from projections.store import BufferedStore
 from sinks.clickhouse import Warehouse
@@ -163,6 +163,8 @@ class Pipeline:
         every TURN_EVERY_KEYS keys written from it to the table.
         """
         touched = fold.Touched()
+        pending: dict[str, fold.Touched] = {}
+        """Per org, what was folded since its last pattern evaluation."""
         state = BufferedStore(self.state)
         count = since_turn = 0
         for message in messages:
@@ -173,14 +175,20 @@ class Pipeline:
             batch = orjson.loads(message.value)
             for _topic, _partition, _offset, raw in batch["events"]:
                 event = EVENT_ADAPTER.validate_json(raw)
-                fold.apply(state, event, touched)
-                if event.org_id not in self._refreshed_orgs:
-                    fold.refresh(state, event.org_id, touched)
-                    self._refreshed_orgs.add(event.org_id)
+                o = event.org_id
+                if o in pending and _moves_date(state, o, event.occurred_at):
+                    self._evaluate(state, o, pending.pop(o), touched)
+                org_touched = pending.setdefault(o, fold.Touched())
+                fold.apply(state, event, org_touched)
+                if o not in self._refreshed_orgs:
+                    fold.refresh(state, o, org_touched)
+                    self._refreshed_orgs.add(o)
             count += len(batch["events"])
             since_turn += len(batch["events"])
         _use_partition_of(messages[-1])
-        alerts = self.alerting.changes(state, touched)
+        for o, org_touched in sorted(pending.items()):
+            self._evaluate(state, o, org_touched, touched)
+        alerts = [a for o in sorted(touched.orgs()) for a in self.alerting.unsent(state, o)]
         await self._flush(state, messages[-1])
         self.projected_events += count
         metrics.PROJECTED_EVENTS.inc(count)
@@ -189,6 +197,14 @@ class Pipeline:
         rows = self.snapshots.rows(touched, version)
         rows["alerts"] = [alert_row(alert, version) for alert in alerts]
         return rows, alerts
+
+    def _evaluate(
+        self, state: BufferedStore, org_id: str, org_touched: fold.Touched, touched: fold.Touched
+    ) -> None:
+        """Advance the org's alerts on what it folded since its last evaluation, which then
+        joins what the batch's rows are computed from."""
+        self.alerting.changes(state, org_id, org_touched)
+        touched.update(org_touched)
 
     async def _flush(self, state: BufferedStore, current: EventT) -> None:
         """Write the buffered keys to the table as `BufferedStore.flush` does, with a turn of
@@ -259,6 +275,12 @@ class Pipeline:
                 else None,
             },
         }
+
+
+def _moves_date(state: BufferedStore, org_id: str, occurred_at: dt.datetime) -> bool:
+    """True when an event at `occurred_at` moves the org's event-time clock to a later date."""
+    now = org.now(state, org_id)
+    return now is not None and occurred_at.astimezone(dt.UTC).date() > now.date()
 
 
 def _use_partition_of(message: EventT) -> None:

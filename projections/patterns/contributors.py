@@ -31,7 +31,9 @@ def thresholds(ctx: Context, contributor_id: str) -> TeamThresholds:
 def utilization_drift(ctx: Context, contributor_id: str) -> Finding:
     """Billable / available hours over the trailing complete weeks against the target:
     warning at `warning_points` below it, critical at `critical_points`, and warning at or
-    above `over_share`. Not measurable (QUIET) without available hours or a target."""
+    above `over_share`. Not measurable (QUIET) without available hours or a target, or
+    before the contributor has a profile for the whole window (a new joiner's first weeks
+    would otherwise be judged on one of them)."""
     p = thresholds(ctx, contributor_id).utilization_drift
     band = ctx.policy.hysteresis.share_band
     mondays = ctx.complete_weeks(p.weeks)
@@ -42,8 +44,9 @@ def utilization_drift(ctx: Context, contributor_id: str) -> Finding:
     target = targets[-1] if targets else None
     utilization = billable / available if available else 0.0
     end = sunday(mondays[-1])
+    whole_window = reference.profile_at(ctx.store, ctx.org_id, contributor_id, mondays[0])
     level = holding = QUIET
-    if available and target is not None:
+    if available and target is not None and whole_window is not None:
         gap = target - utilization
         low = grade(
             gap,
@@ -61,7 +64,9 @@ def utilization_drift(ctx: Context, contributor_id: str) -> Finding:
         points = p.critical_points if level == CRITICAL else p.warning_points
         threshold = (target or 0.0) - points / 100
     span = f"the {p.weeks} weeks to {end}"
-    if target is None or not available:
+    if whole_window is None:
+        summary = f"Not enough history yet to measure your utilization over {span}."
+    elif target is None or not available:
         summary = f"No available hours or target to measure your utilization over {span}."
     elif level and over:
         summary = (

@@ -105,8 +105,8 @@ class Dispatcher:
     async def submit(self, alert: Mapping[str, Any]) -> int:
         """Queue the alert for each of its channels; returns the number of new deliveries.
 
-        A redelivered (alert_id, status, severity) queues nothing. Raises ValueError for an
-        alert without its key fields.
+        A redelivered (alert_id, status, severity, updated_at) queues nothing. Raises
+        ValueError for an alert without its key fields.
         """
         missing = [key for key in _KEY_FIELDS if not alert.get(key)]
         if missing:

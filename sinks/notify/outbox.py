@@ -1,7 +1,9 @@
-"""The durable outbox: one SQLite row per (channel, alert_id, status, severity).
+"""The durable outbox: one SQLite row per (channel, alert_id, status, severity, updated_at).
 
-The unique key makes a redelivered alert a no-op, before and after a restart. Rows are
-delivered per channel in the order they were queued (`seq`), so a channel never sees an
+A state change is identified by its alert, status, severity and event time, so a
+warning that comes back after a critical is a new row, while a redelivered change (the
+pipeline resends the same record) is not, before and after a restart. Rows are delivered
+per channel in the order they were queued (`seq`), so a channel never sees an
 alert resolved before it fired. A row is `pending` until delivered (`delivered`) or
 refused for good (`rejected`); rows are kept, so the dedup holds for the file's lifetime.
 """
@@ -24,13 +26,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
     alert_id TEXT NOT NULL,
     status TEXT NOT NULL,
     severity TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
     alert TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     queued_at TEXT NOT NULL,
     done_at TEXT,
-    UNIQUE (channel, alert_id, status, severity)
+    UNIQUE (channel, alert_id, status, severity, updated_at)
 );
 CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries (channel, state, seq);
 """
@@ -75,14 +78,19 @@ class Outbox:
         """Queue the alert for each channel; returns how many rows are new."""
         body = json.dumps(alert, sort_keys=True, default=str)
         now = _now()
-        key = (str(alert["alert_id"]), str(alert["status"]), str(alert["severity"]))
+        key = (
+            str(alert["alert_id"]),
+            str(alert["status"]),
+            str(alert["severity"]),
+            str(alert.get("updated_at") or ""),
+        )
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
             before = self._db.total_changes
             self._db.executemany(
                 "INSERT OR IGNORE INTO deliveries"
-                " (channel, alert_id, status, severity, alert, queued_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " (channel, alert_id, status, severity, updated_at, alert, queued_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(channel, *key, body, now) for channel in channels],
             )
             return self._db.total_changes - before

@@ -1,4 +1,4 @@
-"""The outbox: one row per (channel, alert_id, status, severity), kept across reopenings."""
+"""The outbox: one row per state change of an alert and channel, kept across reopenings."""
 
 from __future__ import annotations
 
@@ -29,6 +29,18 @@ def test_a_redelivered_alert_queues_nothing_even_after_reopening(tmp_path: Path)
     assert reopened.add(["mail"], alert(severity="critical")) == 1
     assert reopened.add(["mail"], resolved(alert())) == 1
     reopened.close()
+
+
+def test_a_severity_that_comes_back_is_a_new_delivery(tmp_path: Path) -> None:
+    """warning -> critical -> warning: the second warning is a change of its own (later
+    updated_at); the same change sent again is not."""
+    outbox = Outbox(tmp_path / "o.sqlite")
+    assert outbox.add(["c"], alert(updated_at="2026-11-02T09:00:00+00:00")) == 1
+    assert outbox.add(["c"], alert(severity="critical", updated_at="2026-11-03T09:00:00+00:00"))
+    lowered = alert(updated_at="2026-11-04T09:00:00+00:00")
+    assert outbox.add(["c"], lowered) == 1
+    assert outbox.add(["c"], lowered) == 0
+    outbox.close()
 
 
 def test_rows_go_out_per_channel_in_the_order_they_were_queued(tmp_path: Path) -> None:

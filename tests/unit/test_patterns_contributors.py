@@ -154,6 +154,27 @@ def test_utilization_drift_uses_the_contributors_team_thresholds() -> None:
     assert utilization_drift(ctx(store, policy), "dan").level == WARNING
 
 
+def test_utilization_drift_waits_for_a_whole_window_of_profile() -> None:
+    """A joiner profiled from the window's second week is not judged on three weeks."""
+    joined = event(
+        "contributor.profiled",
+        contributor_id="ana",
+        team_id="design",
+        effective_from="2026-03-09",
+        occurred_at="2026-03-09T08:00:00Z",
+    )
+    store = fold_all([joined, *weekly("ana", LAST_FOUR[1:], 10.0)])
+    f = utilization_drift(ctx(store), "ana")
+    assert (f.level, f.holding) == (QUIET, QUIET)
+    assert "Not enough history" in f.summary
+    # A week later the window is whole: the same 25% fires.
+    store = fold_all(
+        [joined, *weekly("ana", [*LAST_FOUR[1:], D("2026-03-30")], 10.0)],
+        now="2026-04-06T09:00:00Z",
+    )
+    assert utilization_drift(ctx(store), "ana").level == CRITICAL
+
+
 def test_utilization_without_available_hours_is_quiet() -> None:
     store = fold_all(weekly("ana", LAST_FOUR, 10.0))  # no profile
     f = utilization_drift(ctx(store), "ana")
