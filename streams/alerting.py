@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import MutableMapping
 from typing import Any
 
+from events.models import BaseEvent
 from projections import fold, org
 from projections.clock import utc_iso
 from projections.patterns import lifecycle
@@ -78,3 +79,48 @@ class Alerting:
         for org_id in sorted({a["org_id"] for a in alerts}):
             if store.get(unsent_key(org_id)):
                 store[unsent_key(org_id)] = []
+
+
+class AlertingFold:
+    """Folds a batch of events with the pattern evaluations at their event-time points.
+
+    Each org is evaluated whenever an event is about to move its event-time date on, and
+    once more at `finish`. What the evaluations saw is gathered in `touched`, the rows to
+    write. With `alerting` None (alerts disabled) it only folds.
+    """
+
+    def __init__(self, alerting: Alerting | None, store: MutableMapping[str, Any]) -> None:
+        self.alerting = alerting
+        self.store = store
+        self.touched = fold.Touched()
+        self._pending: dict[str, fold.Touched] = {}
+        """Per org, what was folded since its last evaluation."""
+
+    def apply(self, event: BaseEvent) -> fold.Touched:
+        """Fold one event; return the Touched it was recorded in (its org's pending)."""
+        o = event.org_id
+        if o in self._pending and _moves_date(self.store, o, event.occurred_at):
+            self._evaluate(o, self._pending.pop(o))
+        pending = self._pending.setdefault(o, fold.Touched())
+        fold.apply(self.store, event, pending)
+        return pending
+
+    def finish(self) -> list[Alert]:
+        """Evaluate what is left; return every unsent change of the orgs touched."""
+        for o, pending in sorted(self._pending.items()):
+            self._evaluate(o, pending)
+        self._pending.clear()
+        if self.alerting is None:
+            return []
+        return [a for o in sorted(self.touched.orgs()) for a in self.alerting.unsent(self.store, o)]
+
+    def _evaluate(self, org_id: str, pending: fold.Touched) -> None:
+        if self.alerting is not None:
+            self.alerting.changes(self.store, org_id, pending)
+        self.touched.update(pending)
+
+
+def _moves_date(store: MutableMapping[str, Any], org_id: str, occurred_at: dt.datetime) -> bool:
+    """True when an event at `occurred_at` moves the org's event-time clock to a later date."""
+    now = org.now(store, org_id)
+    return now is not None and occurred_at.astimezone(dt.UTC).date() > now.date()

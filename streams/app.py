@@ -20,14 +20,14 @@ from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
 from events.models import EVENT_ADAPTER
-from projections import fold, org
+from projections import fold
 from projections.patterns.policy import load_policy
 from projections.store import BufferedStore
 from sinks.clickhouse import Warehouse
 from sinks.rows import alert_row
 from sinks.snapshot import PROJECTION_TABLES, Snapshots, TableRows
 from streams import faust_codecs, metrics, retry
-from streams.alerting import Alert, Alerting
+from streams.alerting import Alert, Alerting, AlertingFold
 from streams.http import WorkerHttp
 from streams.ingest import IngestStage
 from streams.notifier import Notifier
@@ -109,7 +109,9 @@ class Pipeline:
         self.table = self.app.Table("projection-state", partitions=settings.partitions)
         self.state = CachedTable(self.table)
         self.snapshots = Snapshots(self.state, dt.timedelta(hours=settings.first_look_hours))
-        self.alerting = Alerting(load_policy(settings.policy_file))
+        self.alerting = (
+            Alerting(load_policy(settings.policy_file)) if settings.alerts_enabled else None
+        )
         self.alerts_sent = 0
         self._refreshed_orgs: set[str] = set()
         self.app.on_partitions_revoked.connect(self._forget_cache)
@@ -153,7 +155,7 @@ class Pipeline:
         for partition, found in alerts.items():
             if found:
                 _use_partition_of(by_partition[partition][-1])
-                self.alerting.sent(self.state, found)
+                Alerting.sent(self.state, found)
 
     async def _fold_partition(self, messages: list[EventT]) -> tuple[TableRows, list[Alert]]:
         """Fold one partition's batch messages; return the rows of what they changed and
@@ -162,10 +164,8 @@ class Pipeline:
         The loop gets a turn every TURN_EVERY_EVENTS events folded into the write buffer and
         every TURN_EVERY_KEYS keys written from it to the table.
         """
-        touched = fold.Touched()
-        pending: dict[str, fold.Touched] = {}
-        """Per org, what was folded since its last pattern evaluation."""
         state = BufferedStore(self.state)
+        folding = AlertingFold(self.alerting, state)
         count = since_turn = 0
         for message in messages:
             if since_turn >= TURN_EVERY_EVENTS:
@@ -175,20 +175,15 @@ class Pipeline:
             batch = orjson.loads(message.value)
             for _topic, _partition, _offset, raw in batch["events"]:
                 event = EVENT_ADAPTER.validate_json(raw)
-                o = event.org_id
-                if o in pending and _moves_date(state, o, event.occurred_at):
-                    self._evaluate(state, o, pending.pop(o), touched)
-                org_touched = pending.setdefault(o, fold.Touched())
-                fold.apply(state, event, org_touched)
-                if o not in self._refreshed_orgs:
-                    fold.refresh(state, o, org_touched)
-                    self._refreshed_orgs.add(o)
+                pending = folding.apply(event)
+                if event.org_id not in self._refreshed_orgs:
+                    fold.refresh(state, event.org_id, pending)
+                    self._refreshed_orgs.add(event.org_id)
             count += len(batch["events"])
             since_turn += len(batch["events"])
         _use_partition_of(messages[-1])
-        for o, org_touched in sorted(pending.items()):
-            self._evaluate(state, o, org_touched, touched)
-        alerts = [a for o in sorted(touched.orgs()) for a in self.alerting.unsent(state, o)]
+        alerts = folding.finish()
+        touched = folding.touched
         await self._flush(state, messages[-1])
         self.projected_events += count
         metrics.PROJECTED_EVENTS.inc(count)
@@ -197,14 +192,6 @@ class Pipeline:
         rows = self.snapshots.rows(touched, version)
         rows["alerts"] = [alert_row(alert, version) for alert in alerts]
         return rows, alerts
-
-    def _evaluate(
-        self, state: BufferedStore, org_id: str, org_touched: fold.Touched, touched: fold.Touched
-    ) -> None:
-        """Advance the org's alerts on what it folded since its last evaluation, which then
-        joins what the batch's rows are computed from."""
-        self.alerting.changes(state, org_id, org_touched)
-        touched.update(org_touched)
 
     async def _flush(self, state: BufferedStore, current: EventT) -> None:
         """Write the buffered keys to the table as `BufferedStore.flush` does, with a turn of
@@ -275,12 +262,6 @@ class Pipeline:
                 else None,
             },
         }
-
-
-def _moves_date(state: BufferedStore, org_id: str, occurred_at: dt.datetime) -> bool:
-    """True when an event at `occurred_at` moves the org's event-time clock to a later date."""
-    now = org.now(state, org_id)
-    return now is not None and occurred_at.astimezone(dt.UTC).date() > now.date()
 
 
 def _use_partition_of(message: EventT) -> None:

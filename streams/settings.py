@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         description="How long the broker waits for a silent worker before giving its "
         "partitions to another (after a crash, a restarted worker waits this long).",
     )
+    alerts_enabled: bool = Field(
+        default=True,
+        description="Evaluate the alert patterns (off: projections only, e.g. to measure "
+        "their cost).",
+    )
     policy_file: Path | None = Field(
         default=None,
         description="Alert policy (TOML): thresholds, windows, per-team and per-project "
