@@ -17,11 +17,20 @@ from typing import Any
 from events.models import BaseEvent
 from projections import fold, org
 from projections.clock import utc_iso
+from projections.contributor_weekly import ContributorWeek
 from projections.patterns import lifecycle
 from projections.patterns.evaluate import evaluate
 from projections.patterns.policy import Policy
+from projections.projects import ProjectDays
 
 Alert = lifecycle.Alert
+
+MEMO_WEEKS = 16
+"""Weeks back from now that the patterns read (billable_mix_shift: 2 + 8 complete weeks),
+with room for policies with longer windows; older memoised weeks are dropped."""
+
+MEMO_PRUNE_AT = 50_000
+"""Memoised weeks of an org past which the old ones are dropped."""
 
 
 def clock_key(org_id: str) -> str:
@@ -44,6 +53,31 @@ class Alerting:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
+        self.project_days = ProjectDays({})
+        """Project days memoised across evaluations (a project's status reads every day it
+        had time on); invalidated for the days and cost rates each evaluation's events
+        changed."""
+        self.weeks: dict[str, dict[tuple[str, dt.date], ContributorWeek]] = {}
+        """Per org, contributor weeks memoised across evaluations; invalidated for the weeks
+        each evaluation's events touched, and pruned to the weeks patterns read."""
+
+    def forget(self) -> None:
+        """Drop memoised figures (the store's contents moved, e.g. partitions revoked)."""
+        self.project_days.clear()
+        self.weeks.clear()
+
+    def _weeks_memo(
+        self, org_id: str, touched: fold.Touched, now: dt.datetime
+    ) -> dict[tuple[str, dt.date], ContributorWeek]:
+        memo = self.weeks.setdefault(org_id, {})
+        for o, contributor, monday in touched.weeks:
+            if o == org_id:
+                memo.pop((contributor, dt.date.fromisoformat(monday)), None)
+        oldest = now.date() - dt.timedelta(weeks=MEMO_WEEKS)
+        if len(memo) > MEMO_PRUNE_AT:
+            for key in [k for k in memo if k[1] < oldest]:
+                del memo[key]
+        return memo
 
     def changes(
         self, store: MutableMapping[str, Any], org_id: str, touched: fold.Touched
@@ -55,12 +89,17 @@ class Alerting:
         if now is None:
             return []
         previous = store.get(clock_key(org_id))
+        self.project_days.forget_dates(org_id, [day for _o, _c, day in touched.days])
+        if org_id in touched.costs_changed:
+            self.project_days.forget_org(org_id)
         findings = evaluate(
             store,
             org_id,
             self.policy,
             touched,
             dt.datetime.fromisoformat(previous) if previous else None,
+            self.project_days,
+            self._weeks_memo(org_id, touched, now),
         )
         new = lifecycle.advance(store, findings, now)
         store[clock_key(org_id)] = utc_iso(now)

@@ -243,6 +243,8 @@ class Pipeline:
     async def _forget_cache(self, *_args: Any, **_kwargs: Any) -> None:
         self.state.clear_cache()
         self.snapshots.forget()
+        if self.alerting is not None:
+            self.alerting.forget()
         self._refreshed_orgs.clear()
 
     def health(self) -> dict[str, Any]:

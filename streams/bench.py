@@ -52,6 +52,7 @@ from aiokafka.errors import KafkaError
 
 from sinks.clickhouse import WarehouseError
 from sinks.snapshot import PROJECTION_TABLES
+from streams.bench_alerts import AlertLatency, alert_latency
 from streams.local_kafka import BrokerError, LocalKafka
 from streams.localstack import LocalWorker, StackError
 from streams.publish import PublishResult, WaitTimeout, publish_lines, wait_until_processed
@@ -72,6 +73,15 @@ ROW_TABLES = (*PROJECTION_TABLES, "events")
 LOW_MEMORY_BYTES = 1024**3
 """The run stops when the machine has less memory available than this."""
 LATENCY_PROBES = 3
+
+ALERT_PROBES = 2
+"""Threshold-crossing events, one at a time, each under its own background load."""
+
+TARGET_ALERTS_SHARE = 0.8
+"""With alerts, the end-to-end rate stays within 20% of the projections-only rate."""
+
+TARGET_ALERT_SECONDS = 2.0
+"""From an event crossing a threshold to its alert on the topic, at 5,000 events/s."""
 """Extra events published one by one after the backlog, each for a new contributor-day."""
 
 # Per contributor and work day (besides 2-4 time entries).
@@ -700,6 +710,16 @@ class Report:
     stopped_after: float = 0.0
     progress_at_stop: Progress | None = None
     checks: list[tuple[str, bool]] = field(default_factory=list)
+    projections_only_seconds: float = 0.0
+    """The same backlog through a worker with alerts off (0: not measured)."""
+    alert_latencies: list[AlertLatency] = field(default_factory=list)
+    alert_probe_error: str | None = None
+
+    @property
+    def projections_only_rate(self) -> float:
+        """Events per second of the projections-only pass."""
+        s = self.projections_only_seconds
+        return self.published / s if s else 0.0
 
     @property
     def end_to_end_rate(self) -> float:
@@ -767,7 +787,14 @@ def run(args: argparse.Namespace) -> Report:
             f"({report.bare.records / report.bare.seconds:,.0f} records/s)"
         )
 
-        _say(f"starting the worker (log: {worker.log_file})...")
+        if args.compare_alerts:
+            report.projections_only_seconds = _projections_only(settings, published, args)
+            _say(
+                f"projections only (alerts off): {report.projections_only_rate:,.0f} events/s "
+                f"({report.projections_only_seconds:.1f}s)"
+            )
+
+        _say(f"starting the worker with alerts (log: {worker.log_file})...")
         begin = time.monotonic()
         report.worker_start_seconds = worker.start()
         pid = worker.running_pid()
@@ -797,6 +824,7 @@ def run(args: argparse.Namespace) -> Report:
 
         if report.stopped_early is None:
             _after_backlog(report)
+            _alert_probes(report, args)
         watch.stop()
         report.peak_rss_sampled = watch.peak_rss
         status = _proc_status(pid)
@@ -844,6 +872,69 @@ def _after_backlog(report: Report) -> None:
         )
     finally:
         reader.close()
+
+
+def _projections_only(settings: Settings, published: PublishResult, args: Any) -> float:
+    """Seconds a worker with alerts off takes for the same backlog, from its start: its own
+    app id, internal topics, chDB and state, reading the same events topic."""
+    name = f"{settings.app_id}-noalerts"
+    quiet = Settings(
+        **{
+            **settings.model_dump(),
+            "state_dir": settings.state_dir / "noalerts",
+            "clickhouse_url": f"chdb://{settings.state_dir / 'noalerts' / 'clickhouse'}",
+            "web_port": free_port(),
+            "app_id": name,
+            "topic_dlq": f"{name}.events.dlq",
+            "topic_ingested": f"{name}.ingested",
+            "topic_alerts": f"{name}.alerts",
+            "topic_rows": f"{name}.rows",
+            "alerts_enabled": False,
+        }
+    )
+    quiet.state_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(ensure_topics(quiet))
+    worker = LocalWorker(quiet)
+    _say(f"starting a worker with alerts off (log: {worker.log_file})...")
+    begin = time.monotonic()
+    try:
+        worker.start()
+        asyncio.run(wait_until_processed(quiet, published, timeout=args.timeout))
+        return time.monotonic() - begin
+    finally:
+        with _signals_ignored():
+            worker.stop(timeout=60.0)
+            shutil.rmtree(quiet.state_dir / "clickhouse", ignore_errors=True)
+            shutil.rmtree(quiet.state_dir / "faust", ignore_errors=True)
+
+
+def _alert_probes(report: Report, args: Any) -> None:
+    """Threshold-to-alert latency under background load (streams/bench_alerts.py)."""
+    w = report.workload
+    for number in range(1, ALERT_PROBES + 1):
+        start = w.last_occurred_at + dt.timedelta(hours=number)
+        try:
+            found = asyncio.run(
+                alert_latency(
+                    report.settings,
+                    ORG_ID,
+                    start,
+                    w.last_day,
+                    number,
+                    args.alert_load,
+                    args.alert_load_seconds,
+                    timeout=300.0,
+                )
+            )
+        except TimeoutError as error:
+            report.alert_probe_error = str(error)
+            _say(f"alert probe {number}: {error}")
+            return
+        report.alert_latencies.append(found)
+        _say(
+            f"alert probe {number}: alert on the topic {found.seconds:.2f}s after the event "
+            f"(background {found.background_rate:,.0f} events/s)"
+        )
 
 
 def _progress(settings: Settings, begin: float) -> Progress | None:
@@ -1074,6 +1165,26 @@ def print_report(report: Report) -> None:
                 f"{statistics.median(a for a, _ in report.latencies) * 1000:.0f} ms)",
             )
         )
+    if report.projections_only_seconds:
+        rows.append(
+            (
+                "projections only",
+                f"{report.projections_only_rate:,.0f} events/s with alerts off "
+                f"({report.projections_only_seconds:.1f}s); with alerts "
+                f"{report.end_to_end_rate / report.projections_only_rate:.0%} of it",
+            )
+        )
+    for n, probe in enumerate(report.alert_latencies, start=1):
+        rows.append(
+            (
+                f"alert latency {n}",
+                f"{probe.seconds:.2f}s from the crossing event to its alert on the topic "
+                f"(background {probe.background_events:,} events at "
+                f"{probe.background_rate:,.0f}/s)",
+            )
+        )
+    if report.alert_probe_error:
+        rows.append(("alert latency", f"failed: {report.alert_probe_error}"))
     rows += [
         (
             "worker peak RSS",
@@ -1121,6 +1232,20 @@ def print_report(report: Report) -> None:
         f"{e2e}  {_met(e2e_ok)}"
     )
     _say(f"  worker peak RSS < 1 GB: {report.peak_rss / 2**20:,.0f} MB  {_met(rss_ok)}")
+    if report.projections_only_seconds and report.processed_seconds:
+        share = report.end_to_end_rate / report.projections_only_rate
+        _say(
+            f"  with alerts >= {TARGET_ALERTS_SHARE:.0%} of the projections-only rate: "
+            f"{share:.0%}  {_met(share >= TARGET_ALERTS_SHARE)}"
+        )
+    if report.alert_latencies:
+        worst = max(p.seconds for p in report.alert_latencies)
+        loaded = min(p.background_rate for p in report.alert_latencies)
+        _say(
+            f"  alert on the topic < {TARGET_ALERT_SECONDS:.0f}s after the crossing event at "
+            f"5,000 events/s background: {worst:.2f}s at {loaded:,.0f}/s  "
+            f"{_met(worst < TARGET_ALERT_SECONDS and loaded >= 5000 * 0.95)}"
+        )
     _say("\nsanity checks")
     if report.stopped_early is not None:
         _say(f"  skipped: the run stopped early: {report.stopped_early}")
@@ -1160,6 +1285,25 @@ def _parser() -> argparse.ArgumentParser:
         default=8192,
         help="stop the run when the worker's RSS passes this many MB (it also stops when the "
         "machine has less than 1 GB available); the figures so far are printed",
+    )
+    parser.add_argument(
+        "--no-compare-alerts",
+        dest="compare_alerts",
+        action="store_false",
+        help="skip the projections-only pass (alerts off) that the alerts' cost is measured "
+        "against",
+    )
+    parser.add_argument(
+        "--alert-load",
+        type=float,
+        default=5000.0,
+        help="background events/s while measuring threshold-to-alert latency",
+    )
+    parser.add_argument(
+        "--alert-load-seconds",
+        type=float,
+        default=10.0,
+        help="seconds of background load per alert probe (the probe is sent half-way)",
     )
     parser.add_argument(
         "--keep-data",

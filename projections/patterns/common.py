@@ -33,20 +33,39 @@ class Context:
     org_id: str
     now: dt.datetime
     policy: Policy
-    project_days: ProjectDays = field(init=False)
+    project_days: ProjectDays | None = None
+    """A memo of project days to read through (kept by the caller across evaluations and
+    invalidated by it); None: a fresh one for this context."""
+    weeks_memo: dict[tuple[str, dt.date], ContributorWeek] | None = None
+    """Contributor weeks memoised by the caller across evaluations and invalidated by it
+    (see `streams.alerting`); None: read once per evaluation."""
     _weeks: dict[tuple[str, dt.date], ContributorWeek] = field(init=False, default_factory=dict)
     _teams: dict[str, list[str]] | None = field(init=False, default=None)
     _statuses: dict[str, ProjectStatus | None] = field(init=False, default_factory=dict)
     _blocks: dict[str, list[BlockedInterval]] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.project_days = ProjectDays(self.store)
+        if self.weeks_memo is not None:
+            self._weeks = self.weeks_memo
+        if self.project_days is None:
+            self.project_days = ProjectDays(self.store)
+        else:
+            self.project_days.store = self.store
 
     @classmethod
-    def of(cls, store: Store, org_id: str, policy: Policy) -> Context | None:
+    def of(
+        cls,
+        store: Store,
+        org_id: str,
+        policy: Policy,
+        project_days: ProjectDays | None = None,
+        weeks_memo: dict[tuple[str, dt.date], ContributorWeek] | None = None,
+    ) -> Context | None:
         """The org's context, or None before its first event."""
         now = org.now(store, org_id)
-        return None if now is None else cls(store, org_id, now, policy)
+        if now is None:
+            return None
+        return cls(store, org_id, now, policy, project_days, weeks_memo)
 
     @property
     def today(self) -> dt.date:
@@ -107,6 +126,7 @@ class Context:
     def status(self, project_id: str) -> ProjectStatus | None:
         """The project's status today under its current plan (None without a plan)."""
         if project_id not in self._statuses:
+            assert self.project_days is not None  # set in __post_init__
             plan = reference.plan_at(self.store, self.org_id, project_id, self.now)
             self._statuses[project_id] = (
                 None

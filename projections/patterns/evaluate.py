@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from projections import blocked, handoffs, projects
 from projections.clock import week_start
 from projections.contributor_daily import Store
+from projections.contributor_weekly import ContributorWeek
 from projections.fold import Touched
 from projections.patterns.common import Context
 from projections.patterns.contributors import contributor_findings
@@ -25,6 +26,7 @@ from projections.patterns.policy import Policy
 from projections.patterns.projects import blocked_work, project_findings
 from projections.patterns.routes import handoff_slippage
 from projections.patterns.teams import team_findings
+from projections.projects import ProjectDays
 
 
 @dataclass
@@ -98,13 +100,17 @@ def evaluate(
     policy: Policy,
     touched: Touched | None = None,
     previous_now: dt.datetime | None = None,
+    project_days: ProjectDays | None = None,
+    weeks_memo: dict[tuple[str, dt.date], ContributorWeek] | None = None,
 ) -> list[Finding]:
     """Findings of every subject of the org whose inputs may have changed (all subjects
     when `touched` is None), sorted by subject key. Reads the store, never writes it.
 
     `previous_now` is the org's now at the previous evaluation (None: never evaluated).
+    `project_days` and `weeks_memo` are memos the caller keeps across evaluations of the
+    org, invalidated for what changed (see `streams.alerting`); None reads afresh.
     """
-    ctx = Context.of(store, org_id, policy)
+    ctx = Context.of(store, org_id, policy, project_days, weeks_memo)
     if ctx is None:
         return []
     subjects = scope(ctx, touched, previous_now)
