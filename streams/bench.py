@@ -178,8 +178,8 @@ def generate(events: int, contributors: int, projects: int, seed: int) -> Worklo
     every project (every billing model), then work days in order: each contributor logs
     2-4 entries across a few of their projects (some for other teams), about 5% of entries
     are amended later (higher revision, sometimes moved a day) and 1% deleted; some time
-    off, blocked and unblocked tasks, handoffs between teams, a few re-profiles and
-    re-plans, and a clock tick at the end of every day, weekends included.
+    off, blocked and unblocked tasks, handoffs between teams, a weekly decision, a few
+    re-profiles and re-plans, and a clock tick at the end of every day, weekends included.
     """
     begin = time.perf_counter()
     rng = random.Random(seed)  # noqa: S311 - a reproducible workload, not a secret
@@ -422,6 +422,15 @@ def generate(events: int, contributors: int, projects: int, seed: int) -> Worklo
             evening += pending.pop(day, [])
             for minute, kind, fields in sorted(evening, key=lambda item: item[0]):
                 emit(kind, _stamp(iso, minute), fields)
+            if date.weekday() == 4:  # the weekly pattern review ends in a decision
+                fields = {
+                    "decision_id": f"d{day}",
+                    "kind": rng.choice(["rescope", "rebalance", "escalate", "other"]),
+                    "alert_ids": [],
+                    "note": "weekly pattern review",
+                    "decided_by": "ops-lead",
+                }
+                emit("decision.recorded", _stamp(iso, 17 * 60), fields)
             last_at = _stamp(iso, 23 * 60 + 30)
             emit("clock.ticked", last_at, {})
             day += 1
