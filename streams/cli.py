@@ -23,7 +23,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from projections.patterns.policy import PolicyError, load_policy
 from sinks.clickhouse import QueryResult, Warehouse, WarehouseError
+from sinks.notify import RoutingError, load_routing
 from streams import localstack
 from streams.http import to_json
 from streams.publish import (
@@ -77,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (WarehouseError, localstack.StackError, WaitTimeout) as error:
         errors.print(f"[red]error:[/red] {error}")
         return 1
+    except (PolicyError, RoutingError) as error:
+        errors.print(f"[red]configuration error:[/red] {error}")
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -137,8 +142,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_config_files(settings: Settings) -> None:
+    """Load the policy and routing files, raising PolicyError or RoutingError naming the
+    file and key, so a bad file stops a command before a background worker is started."""
+    load_policy(settings.policy_file)
+    if settings.routing_file is not None:
+        load_routing(settings.routing_file)
+
+
 def cmd_up(settings: Settings, _args: argparse.Namespace) -> int:
     """Start the local stack."""
+    check_config_files(settings)
     with console.status("starting the Kafka broker and the worker..."):
         started = localstack.up(settings)
     console.print(
@@ -197,6 +211,7 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     # Imported here: loading Faust and RocksDB would slow down every other command.
     from streams.worker import run_worker
 
+    check_config_files(settings)
     run_worker(settings)
     return 0
 
