@@ -493,6 +493,22 @@ def test_capacity_variance_resolves_on_late_entries_for_the_past_week() -> None:
     assert resolved["evidence"]["logged_hours"] == 99.0
 
 
+def test_capacity_variance_resolves_on_late_time_off_for_the_past_week() -> None:
+    r = Run()
+    [fired] = run(*team_week(dict.fromkeys(TEAM, 384)), start_of(2), run=r)
+    # ben reports W1's Friday off (a full day, 8 h) on W2's Tuesday: 96 logged of 112
+    # available, 14.3% under.
+    off = event(
+        "contributor.time_off",
+        contributor_id="ben",
+        date=workdays(1)[-1].isoformat(),
+        occurred_at=stamp(W2_TUESDAY, "09:00"),
+    )
+    [resolved] = r.batch([off])
+    assert (resolved["alert_id"], resolved["status"]) == (fired["alert_id"], "resolved")
+    assert resolved["evidence"]["available_hours"] == 112.0
+
+
 def test_capacity_variance_of_a_team_of_two_never_reaches_ops() -> None:
     events = [*(profile(c) for c in ("ana", "ben")), *daily("ana", 1, 120), *daily("ben", 1, 120)]
     assert run(*events, start_of(2)) == []  # 20 of 80 hours: 75% under, not shown
@@ -942,6 +958,16 @@ def test_decision_gap_fires_at_90_days_and_resolves_on_a_grounded_decision() -> 
     )
     assert (resolved["alert_id"], resolved["status"]) == (alert["alert_id"], "resolved")
     assert resolved["updated_at"].startswith("2026-04-03")
+
+
+def test_decision_gap_never_fires_when_a_decision_named_an_alert_in_time() -> None:
+    named = event(
+        "decision.recorded",
+        decision_id="d1",
+        alert_ids=["budget_burn-0000000000000000"],
+        occurred_at="2026-02-01T09:00:00Z",
+    )
+    assert Run().daily([FIRST, named, tick("2026-04-01T09:00:00Z")]) == []
 
 
 # -- every scenario: batch cuts on day boundaries, and redelivery ---------------------------
