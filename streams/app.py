@@ -113,6 +113,7 @@ class Pipeline:
             Alerting(load_policy(settings.policy_file)) if settings.alerts_enabled else None
         )
         self.alerts_sent = 0
+        self.take_event_times = metrics.EventTimes()
         self._refreshed_orgs: set[str] = set()
         self.app.on_partitions_revoked.connect(self._forget_cache)
         self.app.service(self.http)  # type: ignore[arg-type]
@@ -141,6 +142,7 @@ class Pipeline:
 
     async def _fold_take(self, events: list[EventT]) -> None:
         """Fold a take's messages per partition, then write all their rows and alerts."""
+        metrics.PROJECTION_TAKE_MESSAGES.observe(len(events))
         by_partition: dict[int, list[EventT]] = {}
         for event in events:
             by_partition.setdefault(event.message.partition, []).append(event)
@@ -151,6 +153,8 @@ class Pipeline:
             for table, table_rows in rows.items():
                 batch[table] += table_rows
         await self._write_rows(batch)
+        metrics.FRESHNESS.applied(self.take_event_times)
+        self.take_event_times = metrics.EventTimes()
         await self._send_alerts([a for found in alerts.values() for a in found])
         for partition, found in alerts.items():
             if found:
@@ -176,6 +180,7 @@ class Pipeline:
             for _topic, _partition, _offset, raw in batch["events"]:
                 event = EVENT_ADAPTER.validate_json(raw)
                 pending = folding.apply(event)
+                self.take_event_times.see(event.org_id, event.occurred_at)
                 if event.org_id not in self._refreshed_orgs:
                     fold.refresh(state, event.org_id, pending)
                     self._refreshed_orgs.add(event.org_id)
@@ -208,7 +213,10 @@ class Pipeline:
     async def _write_rows(self, batch: TableRows) -> None:
         if not any(batch.values()):
             return
-        await retry.until_done(lambda: self.rows.write(batch, "projection"), "projection")
+        await retry.until_done(
+            metrics.tracked("projection", lambda: self.rows.write(batch, "projection")),
+            "projection",
+        )
         self.last_projection_write = dt.datetime.now(dt.UTC)
         # Table writes queue changelog messages in Faust's producer buffer, which drains
         # far slower than the folds fill it; left alone it grows without bound (and holds
@@ -235,14 +243,15 @@ class Pipeline:
             ]
             await asyncio.gather(*sends)
 
-        await retry.until_done(send, "alerts")
+        await retry.until_done(metrics.tracked("alerts", send), "alerts")
         self.alerts_sent += len(alerts)
         for alert in alerts:
-            metrics.ALERT_CHANGES.labels(alert["pattern"], alert["audience"], alert["status"]).inc()
+            metrics.alert_changed(alert)
 
     async def _forget_cache(self, *_args: Any, **_kwargs: Any) -> None:
         self.state.clear_cache()
         self.snapshots.forget()
+        metrics.FRESHNESS.forget()
         if self.alerting is not None:
             self.alerting.forget()
         self._refreshed_orgs.clear()

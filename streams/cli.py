@@ -174,32 +174,58 @@ def cmd_down(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    """Print the stack's health; non-zero exit when the broker or the worker is down."""
+    """Print the stack's health; exit 1 when the broker or the worker is down, or when
+    the worker reports a stage whose writes are failing."""
     report = localstack.status(settings)
-    healthy = report["broker"]["up"] and report["worker"]["up"]
     if args.json:
         sys.stdout.write(orjson.dumps(report, default=str).decode() + "\n")
-        return 0 if healthy else 1
+        return 0 if report["healthy"] else 1
+    worker = report["worker"]
     table = Table(title="worksignals status", show_header=False)
     table.add_row("broker", _up(report["broker"]["up"]) + f"  {settings.kafka_bootstrap}")
-    table.add_row("worker", _up(report["worker"]["up"]) + f"  {settings.worker_url}")
+    table.add_row(
+        "worker",
+        _up(worker["up"])
+        + f"  {settings.worker_url}"
+        + (f"  role {worker['role']}, pid {worker.get('pid')}" if worker["up"] else ""),
+    )
     table.add_row("clickhouse", settings.clickhouse)
-    ingest = report["worker"].get("ingest")
+    ingest = worker.get("ingest")
     if ingest:
         table.add_row(
             "ingested",
             f"{ingest['accepted']:,} accepted, {ingest['rejected']:,} rejected since start",
         )
-        table.add_row("last write", str(ingest["last_write_at"]))
-        if ingest["last_error"]:
-            table.add_row("last error", ingest["last_error"])
-    for topic, lags in report.get("lag", {}).items():
-        if isinstance(lags, dict):
-            table.add_row(f"lag {topic}", str(sum(lags.values())))
-    if "lag" in report:
-        table.add_row("dead letters", f"{report['lag']['dlq_records']:,}")
+    if worker["up"]:
+        for stage, at in report["last_write"].items():
+            table.add_row(f"last write {stage}", str(at or "none since start"))
+    for stage, sink in report["sinks"].items():
+        state = "[red]failing[/red]" if sink["failing"] else "[green]ok[/green]"
+        table.add_row(
+            f"sink {stage}",
+            f"{state}  {sink['failures']:,} failure(s)"
+            + (f", last: {sink['last_error']}" if sink["last_error"] else ""),
+        )
+    for consumer in report.get("consumers", []):
+        by_partition = ", ".join(f"{p}: {n:,}" for p, n in consumer["partitions"].items())
+        table.add_row(
+            f"lag {consumer['stage']}",
+            f"{consumer['lag']:,}  ({consumer['group']} on {consumer['topic']}; {by_partition})",
+        )
+    if "dead_letters" in report:
+        table.add_row("dead letters", f"{report['dead_letters']:,}  ({settings.topic_dlq})")
+    notifier = report.get("notifier")
+    if notifier:
+        for channel, figures in notifier["channels"].items():
+            table.add_row(
+                f"channel {channel}",
+                f"{figures['delivered']:,} delivered, {figures['failed']:,} failed attempts, "
+                f"{figures['pending']:,} pending, {figures['rejected']:,} rejected",
+            )
+    for problem in report["problems"]:
+        table.add_row("[red]problem[/red]", problem)
     console.print(table)
-    return 0 if healthy else 1
+    return 0 if report["healthy"] else 1
 
 
 def _up(flag: bool) -> str:

@@ -1,7 +1,8 @@
-"""The worker's small HTTP endpoint on loopback: health and read-only queries.
+"""The worker's small HTTP endpoint on loopback: health, metrics and read-only queries.
 
 It lets `worksignals query`, `alerts`, `status` and `publish --wait` read ClickHouse
-while the worker holds the embedded chDB path, which no other process may open.
+while the worker holds the embedded chDB path, which no other process may open. It also
+runs what feeds its metrics between scrapes: the consumer lag monitor.
 """
 
 from __future__ import annotations
@@ -9,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import decimal
 import os
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
-from mode import Service
+from mode import Service, ServiceT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from sinks.clickhouse import WarehouseError
+from streams import metrics
+from streams.lag import LagMonitor, consumptions
 
 if TYPE_CHECKING:
     from streams.app import Pipeline
@@ -44,6 +48,16 @@ class WorkerHttp(Service):
         super().__init__(**kwargs)
         self.pipeline = pipeline
         self._runner: web.AppRunner | None = None
+        settings = pipeline.settings
+        self.lag = LagMonitor(
+            settings,
+            consumptions(settings, settings.role, notifier=pipeline.notifier is not None),
+        )
+        metrics.WORKER_INFO.labels(settings.role, settings.app_id).set(1)
+
+    def on_init_dependencies(self) -> Iterable[ServiceT]:
+        """The lag monitor starts and stops with the endpoint."""
+        return [self.lag]
 
     async def on_start(self) -> None:
         """Bind the server on the configured host and port."""
@@ -62,7 +76,12 @@ class WorkerHttp(Service):
             await self._runner.cleanup()
 
     async def _health(self, _request: web.Request) -> web.Response:
-        body = {**self.pipeline.health(), "pid": os.getpid()}
+        body = {
+            **self.pipeline.health(),
+            "sinks": metrics.SINKS.as_dict(),
+            "lag": [lag.as_dict() for lag in self.lag.last],
+            "pid": os.getpid(),
+        }
         return web.Response(body=to_json(body), content_type="application/json")
 
     async def _metrics(self, _request: web.Request) -> web.Response:

@@ -28,7 +28,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from mode import Service
 
-from events.parse import Accepted, Rejected, Source, parse_many
+from events.models import EVENT_TYPES
+from events.parse import Accepted, Reason, Rejected, Source, parse_many
 from sinks.rows import event_rows, rejected_rows
 from streams import metrics, retry
 from streams.row_sinks import RowSink
@@ -160,18 +161,15 @@ class IngestStage(Service):
             ((r.value, Source(r.topic, r.partition, r.offset)) for r in records),
             self.settings.max_event_bytes,
         )
-        for item in rejected:
+        types = [rejected_type(item) for item in rejected]
+        for item, event_type in zip(rejected, types, strict=True):
             log.warning(
                 "rejected %s: %s",
                 item.reason.value,
                 item.message,
-                extra={
-                    "topic": item.source.topic,
-                    "partition": item.source.partition,
-                    "offset": item.source.offset,
-                },
+                extra={**_where(item.source), "reason": item.reason.value, "type": event_type},
             )
-        await self._retrying(self._deliver, accepted, rejected, records)
+        await self._retrying(self._deliver, batches, accepted, rejected, records)
         offsets = {tp: rs[-1].offset + 1 for tp, rs in batches.items()}
         try:
             await self._consumer.commit(offsets)  # type: ignore[union-attr]
@@ -182,7 +180,20 @@ class IngestStage(Service):
             # and fold ignores the repeats.
             self.progress.failures += 1
             self.progress.last_error = f"{type(error).__name__}: {error}"
-            log.warning("ingest commit refused, the batch will be read again: %r", error)
+            metrics.INGEST_COMMITS_REFUSED.inc()
+            for tp, rs in batches.items():
+                log.warning(
+                    "ingest commit refused, offsets %d-%d will be read again: %r",
+                    rs[0].offset,
+                    rs[-1].offset,
+                    error,
+                    extra={
+                        "topic": tp.topic,
+                        "partition": tp.partition,
+                        "offset": rs[0].offset,
+                        "last_offset": rs[-1].offset,
+                    },
+                )
             return
         metrics.EVENTS_CONSUMED.inc(len(records))
         metrics.INGEST_BATCH_SIZE.observe(len(records))
@@ -192,9 +203,9 @@ class IngestStage(Service):
         p.consumed += len(records)
         p.accepted += len(accepted)
         p.rejected += len(rejected)
-        for item in rejected:
+        for item, event_type in zip(rejected, types, strict=True):
             p.rejected_by_reason[item.reason.value] += 1
-            metrics.EVENTS_REJECTED.labels(item.reason.value).inc()
+            metrics.EVENTS_REJECTED.labels(item.reason.value, event_type).inc()
         p.committed.update({tp.partition: o for tp, o in offsets.items()})
 
     async def _deliver(
@@ -226,9 +237,52 @@ class IngestStage(Service):
         ]
         await asyncio.gather(*sends)
 
-    async def _retrying(self, step: Any, *args: Any) -> None:
+    async def _retrying(
+        self,
+        step: Any,
+        batches: dict[TopicPartition, list[ConsumerRecord]],
+        *args: Any,
+    ) -> None:
         def note(error: Exception) -> None:
             self.progress.failures += 1
             self.progress.last_error = f"{type(error).__name__}: {error}"
+            # Which input waits: one record per partition of the batch being retried.
+            for tp, rs in batches.items():
+                log.warning(
+                    "ingest batch not stored or forwarded, offsets %d-%d wait: %r",
+                    rs[0].offset,
+                    rs[-1].offset,
+                    error,
+                    extra={
+                        "topic": tp.topic,
+                        "partition": tp.partition,
+                        "offset": rs[0].offset,
+                        "last_offset": rs[-1].offset,
+                    },
+                )
 
-        await retry.until_done(lambda: step(*args), "ingest", note)
+        await retry.until_done(metrics.tracked("ingest", lambda: step(*args)), "ingest", note)
+
+
+_UNTYPED = {Reason.INVALID_JSON, Reason.NOT_AN_OBJECT, Reason.TOO_LARGE}
+
+
+def rejected_type(item: Rejected) -> str:
+    """The reject's `type` field when it names a known event type, else "unknown".
+
+    Only known types become label values: an unknown type is whatever a producer wrote,
+    and would give the rejected counter one series per typo.
+    """
+    if item.reason in _UNTYPED:
+        return "unknown"
+    try:
+        document = orjson.loads(item.raw)
+    except orjson.JSONDecodeError:
+        return "unknown"
+    event_type = document.get("type") if isinstance(document, dict) else None
+    return event_type if isinstance(event_type, str) and event_type in EVENT_TYPES else "unknown"
+
+
+def _where(source: Source) -> dict[str, Any]:
+    """Log fields naming a message: topic, partition, offset."""
+    return {"topic": source.topic, "partition": source.partition, "offset": source.offset}

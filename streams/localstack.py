@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient
-
+from streams.lag import consumptions, measure_once
 from streams.local_kafka import BrokerError, LocalKafka
 from streams.processes import PidFile, wait_until_ready
 from streams.reader import worker_health
 from streams.settings import Settings
-from streams.topics import end_offsets, ensure_topics
+from streams.topics import ensure_topics
 
 
 class StackError(RuntimeError):
@@ -112,7 +111,8 @@ def down(settings: Settings) -> tuple[bool, bool]:
 
 
 def status(settings: Settings) -> dict[str, Any]:
-    """Broker and worker liveness, consumer lag and the worker's progress."""
+    """Broker and worker liveness, consumer lag, the last writes, dead letters, the
+    notifier's channels, and the problems that make `worksignals status` exit 1."""
     broker = LocalKafka(settings)
     broker_up = broker.running_pid() is not None or _kafka_answers(settings)
     health = worker_health(settings)
@@ -131,9 +131,53 @@ def status(settings: Settings) -> dict[str, Any]:
     }
     if health is not None:
         report["worker"].update(health)
+    worker = report["worker"]
+    report["last_write"] = {
+        "ingest": (worker.get("ingest") or {}).get("last_write_at"),
+        "projection": (worker.get("projection") or {}).get("last_write_at"),
+    }
+    report["sinks"] = worker.get("sinks") or {}
+    report["notifier"] = worker.get("notifier")
     if broker_up:
-        report["lag"] = asyncio.run(_lag(settings))
+        role = worker.get("role", settings.role)
+        notifier = (
+            worker["notifier"] is not None
+            if health is not None
+            else settings.routing_file is not None and role in ("all", "sink")
+        )
+        try:
+            lags, dead_letters = asyncio.run(
+                measure_once(settings, consumptions(settings, role, notifier))
+            )
+        except Exception as error:
+            report["lag_error"] = f"{type(error).__name__}: {error}"
+        else:
+            report["consumers"] = [lag.as_dict() for lag in lags]
+            report["dead_letters"] = dead_letters
+            # Per topic and partition, as before the consumers list (kept for scripts).
+            report["lag"] = {
+                lag.consumption.topic: {str(p): n for p, n in sorted(lag.partitions.items())}
+                for lag in lags
+            }
+            report["lag"]["dlq_records"] = dead_letters
+    report["problems"] = problems(report)
+    report["healthy"] = not report["problems"]
     return report
+
+
+def problems(report: dict[str, Any]) -> list[str]:
+    """What is down or failing in a status report; empty when all is well."""
+    found = []
+    if not report["broker"]["up"]:
+        found.append(f"the broker at {report['broker']['bootstrap']} does not answer")
+    if not report["worker"]["up"]:
+        found.append(f"the worker at {report['worker']['url']} does not answer")
+    for stage, sink in sorted((report.get("sinks") or {}).items()):
+        if sink.get("failing"):
+            found.append(f"the {stage} stage's writes are failing: {sink.get('last_error')}")
+    if "lag_error" in report:
+        found.append(f"consumer lag could not be measured: {report['lag_error']}")
+    return found
 
 
 def _kafka_answers(settings: Settings) -> bool:
@@ -143,24 +187,3 @@ def _kafka_answers(settings: Settings) -> bool:
             return True
     except OSError:
         return False
-
-
-async def _lag(settings: Settings) -> dict[str, Any]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    try:
-        lag: dict[str, Any] = {}
-        for group, topic in (
-            (settings.ingest_group, settings.topic_events),
-            (settings.projection_group, settings.topic_ingested),
-        ):
-            ends = await end_offsets(settings, topic)
-            committed = await admin.list_consumer_group_offsets(group)
-            lag[topic] = {
-                str(tp.partition): end - (committed[tp].offset if tp in committed else 0)
-                for tp, end in ends.items()
-            }
-        lag["dlq_records"] = sum((await end_offsets(settings, settings.topic_dlq)).values())
-        return lag
-    finally:
-        await admin.close()

@@ -7,6 +7,9 @@ that is down never holds back the pipeline or the other channels. The outbox (un
 state folder) deduplicates by channel, alert_id, status and severity: a restart or a
 redelivered change does not send again. Routing enforces contributor first: a
 contributor-audience alert goes only to that contributor's own channels.
+
+Its figures (`stats()`) are published to the metrics every few seconds, so a scrape
+never reads the outbox.
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from mode import Service
 
 from sinks.notify import Dispatcher, load_routing
+from streams import metrics
 from streams.settings import Settings
 from streams.topics import batch_consumer
 
 log = logging.getLogger(__name__)
+
+STATS_INTERVAL_SECONDS = 5.0
+"""How often the channel figures are copied to the metrics."""
 
 
 class Notifier(Service):
@@ -46,12 +54,18 @@ class Notifier(Service):
         s = self.settings
         self._consumer = batch_consumer(s, s.topic_alerts, s.notify_group)
         await self._consumer.start()
+        metrics.NOTIFIER.publish(self.stats())
 
     async def on_stop(self) -> None:
         """Leave the group, then stop the channel tasks (pending deliveries stay queued)."""
         if self._consumer is not None:
             await self._consumer.stop()
         await self.dispatcher.stop()
+        metrics.NOTIFIER.publish(self.stats())
+
+    @Service.timer(STATS_INTERVAL_SECONDS)
+    async def _publish_stats(self) -> None:
+        metrics.NOTIFIER.publish(self.stats())
 
     @Service.task
     async def _consume(self) -> None:
@@ -63,13 +77,32 @@ class Notifier(Service):
             for records in batches.values():
                 for record in records:
                     await self._queue(record.value, record.topic, record.partition, record.offset)
-            await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
+            try:
+                await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
+            except (CommitFailedError, IllegalStateError) as error:
+                # The group went on without this member; it rejoins on the next read and
+                # the changes are read again, which the outbox deduplicates.
+                for tp, rs in batches.items():
+                    log.warning(
+                        "notifier commit refused, offsets %d-%d will be read again: %r",
+                        rs[0].offset,
+                        rs[-1].offset,
+                        error,
+                        extra={
+                            "topic": tp.topic,
+                            "partition": tp.partition,
+                            "offset": rs[0].offset,
+                            "last_offset": rs[-1].offset,
+                        },
+                    )
 
     async def _queue(self, value: bytes | None, topic: str, partition: int, offset: int) -> None:
         try:
             alert = orjson.loads(value or b"")
             if not isinstance(alert, dict) or "alert_id" not in alert:
                 raise ValueError("not an alert object")
+            # Refuses (ValueError) an alert without its key fields.
+            self.queued += await self.dispatcher.submit(alert)
         except ValueError as error:
             # Only the pipeline writes this topic; a foreign message is logged and skipped,
             # it has no channel to go to.
@@ -79,8 +112,6 @@ class Notifier(Service):
                 error,
                 extra={"topic": topic, "partition": partition, "offset": offset},
             )
-            return
-        self.queued += await self.dispatcher.submit(alert)
 
     def stats(self) -> dict[str, Any]:
         """Queued and unreadable counts, and the dispatcher's per-channel figures."""
