@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, disable_created_metrics
@@ -183,7 +183,9 @@ class SinkHealth:
 SINKS = SinkHealth()
 
 
-def tracked(stage: str, step: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+def tracked(
+    stage: str, step: Callable[[], Awaitable[None]]
+) -> Callable[[], Coroutine[Any, Any, None]]:
     """`step`, recording each outcome in SINKS (and worksignals_sink_failing)."""
 
     async def run() -> None:
