@@ -205,7 +205,8 @@ class IngestStage(Service):
         p.rejected += len(rejected)
         for item, event_type in zip(rejected, types, strict=True):
             p.rejected_by_reason[item.reason.value] += 1
-            metrics.EVENTS_REJECTED.labels(item.reason.value, event_type).inc()
+            metrics.EVENTS_REJECTED.labels(item.reason.value).inc()
+            metrics.EVENTS_REJECTED_BY_TYPE.labels(event_type, item.reason.value).inc()
         p.committed.update({tp.partition: o for tp, o in offsets.items()})
 
     async def _deliver(

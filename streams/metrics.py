@@ -36,9 +36,15 @@ EVENTS_ACCEPTED = Counter(
 )
 EVENTS_REJECTED = Counter(
     "worksignals_events_rejected_total",
-    "Messages sent to the dead-letter topic and rejected_events, by reason code and by the "
-    "message's type field when it names a known event type (else type=unknown).",
-    ["reason", "type"],
+    "Messages sent to the dead-letter topic and rejected_events, by reason code.",
+    ["reason"],
+)
+EVENTS_REJECTED_BY_TYPE = Counter(
+    "worksignals_events_rejected_by_type_total",
+    "The same rejects by event type and reason: the message's type field when it names a "
+    "known event type, else type=unknown (unparseable input has none, and an unknown type "
+    "is not a label value).",
+    ["type", "reason"],
 )
 INGEST_BATCH_SIZE = Histogram(
     "worksignals_ingest_batch_messages",

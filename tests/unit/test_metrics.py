@@ -59,13 +59,16 @@ def test_ingest_counts_consumed_accepted_by_type_and_rejected_by_reason_and_type
     stage._producer = Producer()  # type: ignore[assignment]
     before = {
         "consumed": sample("worksignals_events_consumed_total"),
+        "json_total": sample("worksignals_events_rejected_total", reason="invalid_json"),
         "logged": sample("worksignals_events_accepted_total", type="time.logged"),
         "missing": sample(
-            "worksignals_events_rejected_total", reason="missing_field", type="time.logged"
+            "worksignals_events_rejected_by_type_total", reason="missing_field", type="time.logged"
         ),
-        "json": sample("worksignals_events_rejected_total", reason="invalid_json", type="unknown"),
+        "json": sample(
+            "worksignals_events_rejected_by_type_total", reason="invalid_json", type="unknown"
+        ),
         "unknown": sample(
-            "worksignals_events_rejected_total", reason="unknown_type", type="unknown"
+            "worksignals_events_rejected_by_type_total", reason="unknown_type", type="unknown"
         ),
     }
     no_minutes = body("time.logged")
@@ -80,19 +83,28 @@ def test_ingest_counts_consumed_accepted_by_type_and_rejected_by_reason_and_type
     asyncio.run(stage.handle(batch))
 
     assert sample("worksignals_events_consumed_total") - before["consumed"] == 5
+    assert (
+        sample("worksignals_events_rejected_total", reason="invalid_json") - before["json_total"]
+        == 1
+    )
     assert sample("worksignals_events_accepted_total", type="time.logged") - before["logged"] == 2
     after_missing = sample(
-        "worksignals_events_rejected_total", reason="missing_field", type="time.logged"
+        "worksignals_events_rejected_by_type_total", reason="missing_field", type="time.logged"
     )
     assert after_missing - before["missing"] == 1
-    after_json = sample("worksignals_events_rejected_total", reason="invalid_json", type="unknown")
+    after_json = sample(
+        "worksignals_events_rejected_by_type_total", reason="invalid_json", type="unknown"
+    )
     assert after_json - before["json"] == 1
     # An unknown type is whatever a producer wrote: it must not become a label value.
     after_unknown = sample(
-        "worksignals_events_rejected_total", reason="unknown_type", type="unknown"
+        "worksignals_events_rejected_by_type_total", reason="unknown_type", type="unknown"
     )
     assert after_unknown - before["unknown"] == 1
-    assert sample("worksignals_events_rejected_total", reason="unknown_type", type="time.typo") == 0
+    assert (
+        sample("worksignals_events_rejected_by_type_total", reason="unknown_type", type="time.typo")
+        == 0
+    )
     assert metrics.SINKS.as_dict()["ingest"]["failing"] is False
 
 
