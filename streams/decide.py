@@ -67,7 +67,8 @@ def decision_event(
     if note:
         document["note"] = note
     try:
-        parsed = EVENT_ADAPTER.validate_python(document)
+        # As the pipeline will read it: from the JSON bytes.
+        parsed = EVENT_ADAPTER.validate_json(orjson.dumps(document))
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'][1:]) or 'event'}: {e['msg']}"

@@ -29,7 +29,7 @@ _RC: dict[str, Any] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
-_METADATA = {"Date": None, "Creator": "worksignals review", "Title": None}
+_METADATA = {"Date": None, "Creator": "worksignals review"}
 _COLORS = ["#1f5f99", "#c2571a", "#2e7d4f", "#8c3d91", "#9a7d0a", "#5d6d7e", "#b03a48"]
 
 
@@ -82,7 +82,8 @@ def render_svg(chart: Chart) -> str:
         axes.set_title(chart.title, loc="left")
         axes.grid(axis="y", color="#dddddd", linewidth=0.6)
         if any(s.values for s in plotted):
-            axes.legend(loc="upper left", fontsize=8, frameon=False, ncols=min(4, len(plotted)))
+            # Beside the axes, so it never hides a value.
+            axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         else:
             axes.text(0.5, 0.5, "no data in these weeks", ha="center", transform=axes.transAxes)
         out = io.StringIO()
