@@ -12,6 +12,8 @@ import json
 import os
 import re
 import shlex
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,11 @@ from streams.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
-PROMETHEUS_FILE = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
+PROMETHEUS_FILE = PROMETHEUS_DIR / "prometheus.yml"
+RULES_FILE = PROMETHEUS_DIR / "alerts.yml"
+RULES_TEST_FILE = PROMETHEUS_DIR / "alerts_test.yml"
+ALERTMANAGER_FILE = PROMETHEUS_DIR / "alertmanager.yml"
 PREFIX = "WORKSIGNALS_"
 _INTERPOLATION = re.compile(r"\$\{(\w+)(?::?[-?]([^}]*))?\}")
 
@@ -157,7 +163,7 @@ def _worker_port() -> int:
 
 def test_compose_has_the_services() -> None:
     services = _services()
-    for name in ("kafka", "clickhouse", "migrate", "worker", "prometheus"):
+    for name in ("kafka", "clickhouse", "migrate", "worker", "prometheus", "alertmanager"):
         assert name in services, f"service {name} missing from docker-compose.yml"
     assert {"migrate", "worker"} <= set(_ours()), "migrate and worker must build deploy/Dockerfile"
 
@@ -372,3 +378,100 @@ def test_prometheus_mounts_this_configuration() -> None:
     assert sources.get(PROMETHEUS_FILE.resolve()) == "/etc/prometheus/prometheus.yml"
     ports = [str(p) for p in prometheus.get("ports", [])]
     assert any(p.split(":")[-1] == "9090" for p in ports), ports
+
+
+def _mounts(service: str) -> dict[Path, str]:
+    """Bind mounts of a service: resolved source -> path in the container."""
+    mounts = [str(v).split(":") for v in _services()[service].get("volumes", [])]
+    return {(COMPOSE_FILE.parent / m[0]).resolve(): m[1] for m in mounts if len(m) > 1}
+
+
+def _prometheus_config() -> dict[str, Any]:
+    config: dict[str, Any] = yaml.safe_load(PROMETHEUS_FILE.read_text(encoding="utf-8"))
+    return config
+
+
+def test_prometheus_loads_the_mounted_rules() -> None:
+    """Every rule file the configuration names is mounted where Prometheus resolves it
+    (relative to the configuration's folder), and the rules file is one of them."""
+    container_dir = Path(_mounts("prometheus")[PROMETHEUS_FILE.resolve()]).parent
+    rule_files = _prometheus_config().get("rule_files", [])
+    assert rule_files, "prometheus.yml loads no rule_files"
+    mounted = {Path(target): source for source, target in _mounts("prometheus").items()}
+    for name in rule_files:
+        target = container_dir / name
+        assert target in mounted, f"rule file {name} is not mounted at {target}"
+        assert mounted[target].parent == PROMETHEUS_DIR.resolve()
+    assert RULES_FILE.resolve() in mounted.values()
+
+
+def test_rules_cover_the_pipeline_health() -> None:
+    rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"] if "alert" in r}
+    expressions = " ".join(str(r["expr"]) for r in alerts.values())
+    for metric in (
+        "up{",
+        "worksignals_consumer_lag_messages",
+        "worksignals_events_rejected_total",
+        "worksignals_sink_failures_total",
+        "worksignals_sink_failing",
+        "worksignals_projection_behind_seconds",
+        "worksignals_notify_failed_total",
+        "worksignals_notify_pending",
+    ):
+        assert metric in expressions, f"no rule reads {metric}"
+    worker_jobs = [j["job_name"] for j in _prometheus_config()["scrape_configs"]]
+    assert 'up{job="worksignals-worker"}' in expressions and "worksignals-worker" in worker_jobs
+    for name, rule in alerts.items():
+        assert name.startswith("Worksignals"), name
+        assert rule["labels"]["severity"] in {"warning", "critical"}, name
+        assert rule["annotations"]["summary"] and rule["annotations"]["description"], name
+
+
+def test_docs_explain_every_rule() -> None:
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            assert f"`{rule['alert']}`" in text, f"docs/operations.md misses {rule['alert']}"
+
+
+def test_prometheus_sends_alerts_to_the_alertmanager_service() -> None:
+    targets = [
+        t
+        for am in _prometheus_config()["alerting"]["alertmanagers"]
+        for s in am["static_configs"]
+        for t in s["targets"]
+    ]
+    assert targets == ["alertmanager:9093"]
+    alertmanager = _services()["alertmanager"]
+    assert _mounts("alertmanager").get(ALERTMANAGER_FILE.resolve()) == (
+        "/etc/alertmanager/alertmanager.yml"
+    )
+    assert any(str(p).split(":")[-1] == "9093" for p in alertmanager.get("ports", []))
+    assert "alertmanager" in _services()["prometheus"].get("depends_on", [])
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (deploy/prerequisites.sh installs it)")
+    return path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["promtool", "check", "config", str(PROMETHEUS_FILE)],
+        ["promtool", "check", "rules", str(RULES_FILE)],
+        # The rules' own tests: which series fire which alert, with which labels.
+        ["promtool", "test", "rules", str(RULES_TEST_FILE)],
+        ["amtool", "check-config", str(ALERTMANAGER_FILE)],
+    ],
+    ids=["config", "rules", "rule-tests", "alertmanager"],
+)
+def test_prometheus_tools_accept_the_files(argv: list[str]) -> None:
+    result = subprocess.run(
+        [_tool(argv[0]), *argv[1:]], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
