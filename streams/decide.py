@@ -217,6 +217,7 @@ def cmd_decide(settings: Settings, args: argparse.Namespace) -> int:
         f"{len(document['alert_ids'])} alert(s)) for org {document['org_id']} "
         f"at {document['occurred_at']}",
         highlight=False,
+        soft_wrap=True,
     )
     sys.stdout.write(f"{document['decision_id']}\n")
     return 0

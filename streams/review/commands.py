@@ -90,6 +90,8 @@ def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
             return 1
     finally:
         reader.close()
-    console.print(f"wrote {files.html}", highlight=False)
-    console.print(f"wrote {files.markdown} and {len(files.svgs)} chart(s)", highlight=False)
+    console.print(f"wrote {files.html}", highlight=False, soft_wrap=True)
+    console.print(
+        f"wrote {files.markdown} and {len(files.svgs)} chart(s)", highlight=False, soft_wrap=True
+    )
     return 0

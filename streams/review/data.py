@@ -816,7 +816,7 @@ def contributor_review(
 def slug(text: str) -> str:
     """A file-name and SVG-id safe form of an id; ids that need changing get a short hash
     of the original, so two ids never share a slug."""
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
     if safe == text:
         return safe
     digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:8]

@@ -345,8 +345,8 @@ def _clock_sentence(review: OpsReview) -> str:
         )
     if clock.decisions_grounded:
         return (
-            f"{_plural(clock.decisions_grounded, 'decision')} so far name an alert: the loop "
-            "from signal to decision is closed."
+            f"Decisions naming an alert so far: {clock.decisions_grounded} of "
+            f"{clock.decisions_recorded}. The loop from signal to decision is closed."
         )
     left = clock.gap_days - days
     if left > 0:
