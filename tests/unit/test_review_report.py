@@ -3,11 +3,13 @@ sections, charts with one mark per value, Markdown beside its SVG files, contrib
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,6 +22,7 @@ from sinks.rows import alert_row, event_rows
 from sinks.snapshot import Snapshots
 from streams.alerting import Alerting, AlertingFold
 from streams.review.charts import render_svg
+from streams.review.commands import add_review_parser, cmd_review
 from streams.review.data import (
     Chart,
     ContributorReview,
@@ -387,6 +390,22 @@ def test_an_earlier_week(built: Agency) -> None:
     )
     assert blocked == [("2026-03-19", "resolved", True), ("2026-04-03", "firing", False)]
     assert [a.pattern for a in earlier.resolved] == []
+
+
+def test_the_review_flags() -> None:
+    top = argparse.ArgumentParser(prog="worksignals")
+    add_review_parser(top.add_subparsers(dest="verb", required=True))
+    args = top.parse_args(["review", "--org", "acme", "--week", "2026-W14", "--out", "r"])
+    assert (args.handler, args.org, args.week, args.out, args.contributor) == (
+        cmd_review,
+        "acme",
+        REVIEW_WEEK,
+        Path("r"),
+        None,
+    )
+    assert top.parse_args(["review", "--contributor", "ana"]).out == Path(".")
+    with pytest.raises(SystemExit):
+        top.parse_args(["review", "--week", "2026-14"])
 
 
 # --- the files --------------------------------------------------------------------------
