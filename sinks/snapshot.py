@@ -49,22 +49,33 @@ PROJECTION_TABLES = (
 class Snapshots:
     """Computes projection rows from a store; keeps a memo of project days between calls."""
 
-    def __init__(self, store: Store, first_look: dt.timedelta) -> None:
+    def __init__(
+        self,
+        store: Store,
+        first_look: dt.timedelta,
+        project_days: projects.ProjectDays | None = None,
+    ) -> None:
         self.store = store
         self.first_look = first_look
-        self.project_days = projects.ProjectDays(store)
+        self.project_days = project_days or projects.ProjectDays(store)
+        """Shared with the alert evaluation when it runs, which keeps it current."""
 
     def forget(self) -> None:
         """Drop memoised figures (the store's contents moved, e.g. partitions revoked)."""
         self.project_days.clear()
 
-    def rows(self, touched: Touched, version: int) -> TableRows:
-        """Every row `touched` names, each table's rows sorted by key."""
+    def rows(self, touched: Touched, version: int, days_current: bool = False) -> TableRows:
+        """Every row `touched` names, each table's rows sorted by key.
+
+        `days_current`: the project-day memo already dropped what `touched` changed (the
+        alert evaluation of the same batch did)."""
         store = self.store
-        for org_id, _contributor, work_date in touched.days:
-            self.project_days.forget_dates(org_id, [work_date])
-        for org_id in touched.costs_changed:
-            self.project_days.forget_org(org_id)
+        self.project_days.store = store
+        if not days_current:
+            for org_id, _contributor, work_date in touched.days:
+                self.project_days.forget_dates(org_id, [work_date])
+            for org_id in touched.costs_changed:
+                self.project_days.forget_org(org_id)
         result: TableRows = {table: [] for table in PROJECTION_TABLES}
         result["contributor_daily"] = [
             contributor_day_row(contributor_daily.day(store, key), self.first_look, version)

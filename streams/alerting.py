@@ -29,6 +29,9 @@ MEMO_WEEKS = 16
 """Weeks back from now that the patterns read (billable_mix_shift: 2 + 8 complete weeks),
 with room for policies with longer windows; older memoised weeks are dropped."""
 
+UNSENT_CHUNK = 100
+"""Alert changes per unsent chunk (a change is about 1 KB of JSON)."""
+
 MEMO_PRUNE_AT = 50_000
 """Memoised weeks of an org past which the old ones are dropped."""
 
@@ -38,9 +41,13 @@ def clock_key(org_id: str) -> str:
     return f"alerts_clock|{org_id}"
 
 
-def unsent_key(org_id: str) -> str:
-    """Store key of the org's alert changes not yet on the topic and table."""
-    return f"alerts_unsent|{org_id}"
+def unsent_key(org_id: str, chunk: int | None = None) -> str:
+    """Store key of how many chunks of unsent changes the org has (`chunk` None), or of
+    one chunk: a list of at most UNSENT_CHUNK alert changes not yet on the topic and
+    table. Chunked so that no state value outgrows a Kafka message when a full evaluation
+    changes thousands of alerts at once."""
+    base = f"alerts_unsent|{org_id}"
+    return base if chunk is None else f"{base}|{chunk}"
 
 
 class Alerting:
@@ -104,20 +111,35 @@ class Alerting:
         new = lifecycle.advance(store, findings, now)
         store[clock_key(org_id)] = utc_iso(now)
         if new:
-            store[unsent_key(org_id)] = [*self.unsent(store, org_id), *new]
+            _keep_unsent(store, org_id, new)
         return new
 
     @staticmethod
     def unsent(store: MutableMapping[str, Any], org_id: str) -> list[Alert]:
         """The org's changes not yet on the topic and table: earlier runs' and new ones."""
-        return list(store.get(unsent_key(org_id)) or [])
+        chunks = store.get(unsent_key(org_id)) or 0
+        return [a for i in range(chunks) for a in store.get(unsent_key(org_id, i)) or []]
 
     @staticmethod
     def sent(store: MutableMapping[str, Any], alerts: list[Alert]) -> None:
         """Forget the unsent changes of the orgs `alerts` belong to (all were sent)."""
         for org_id in sorted({a["org_id"] for a in alerts}):
-            if store.get(unsent_key(org_id)):
-                store[unsent_key(org_id)] = []
+            chunks = store.get(unsent_key(org_id)) or 0
+            for i in range(chunks):
+                store[unsent_key(org_id, i)] = []
+            if chunks:
+                store[unsent_key(org_id)] = 0
+
+
+def _keep_unsent(store: MutableMapping[str, Any], org_id: str, new: list[Alert]) -> None:
+    """Append changes to the org's unsent chunks, filling the last one first."""
+    chunks = store.get(unsent_key(org_id)) or 0
+    last = list(store.get(unsent_key(org_id, chunks - 1)) or []) if chunks else []
+    start = chunks - 1 if chunks else 0
+    pending = last + new
+    for n, offset in enumerate(range(0, len(pending), UNSENT_CHUNK)):
+        store[unsent_key(org_id, start + n)] = pending[offset : offset + UNSENT_CHUNK]
+    store[unsent_key(org_id)] = start + -(-len(pending) // UNSENT_CHUNK)
 
 
 class AlertingFold:

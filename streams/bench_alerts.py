@@ -38,7 +38,7 @@ def _stamp(moment: dt.datetime) -> str:
 
 
 def background_event(org_id: str, start: dt.datetime, work_date: dt.date, n: int) -> bytes:
-    """A billable half hour of one of 100 background contributors."""
+    """A billable half hour of one of 2,000 background contributors."""
     return orjson.dumps(
         {
             "event_id": f"bench-load-{n}",
@@ -47,7 +47,7 @@ def background_event(org_id: str, start: dt.datetime, work_date: dt.date, n: int
             "org_id": org_id,
             "source": "bench",
             "entry_id": f"bench-load-{n}",
-            "contributor_id": f"load-{n % 100}",
+            "contributor_id": f"load-{n % 2000}",
             "project_id": "bench-load",
             "work_date": work_date.isoformat(),
             "minutes": 30,

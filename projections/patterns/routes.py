@@ -47,7 +47,12 @@ def handoff_slippage(ctx: Context, route: str) -> Finding:
             f" and {len(open_overdue)} open handoff{'s are' if len(open_overdue) > 1 else ' is'}"
             f" past due, the oldest by {overdue_hours:.0f} hours"
         )
-    summary += "; escalate with the receiving team." if level else "."
+    if level:
+        summary += "; escalate with the receiving team."
+    elif len(due) < p.min_due:
+        summary += f"; too few to judge the share (fewer than {p.min_due})."
+    else:
+        summary += "."
     return Finding(
         subject=ctx.subject(HANDOFF_SLIPPAGE, "ops", "route", route),
         level=level,

@@ -201,6 +201,19 @@ def scenario() -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
                 )
     # Saturday clock ticks.
     events += [ev("clock.ticked", f"{monday + dt.timedelta(days=5)}T12:00:00Z") for monday in WEEKS]
+    # A decision of a weekly review, sent again under a new event_id later: the same
+    # decision_id changes nothing.
+    decision = {
+        "decision_id": "d-review-1",
+        "kind": "rebalance",
+        "alert_ids": ["some-alert", "another-alert", "some-alert"],
+        "note": "Move a designer onto the web relaunch.",
+        "decided_by": "ops lead",
+    }
+    events += [
+        ev("decision.recorded", "2026-03-13T16:00:00Z", event_id="dec-1", **decision),
+        ev("decision.recorded", "2026-03-14T09:00:00Z", event_id="dec-1-again", **decision),
+    ]
     events += [
         # X1, X3, X4: time off.
         ev("contributor.time_off", "2026-03-05T09:00:00Z", contributor_id="ben", date="2026-03-11"),
@@ -407,6 +420,7 @@ def test_a_small_agency_over_six_weeks(start_worker: WorkerFactory) -> None:
         check_project_status(query)
         check_blocked_intervals(query)
         check_handoffs(query)
+        check_decisions(query)
     finally:
         query.reader.close()
 
@@ -417,6 +431,22 @@ def check_stores(query: Query, published: int) -> None:
     assert query("SELECT count() FROM rejected_events FINAL") == [(0,)]
     for table in PROJECTION_TABLES:
         assert query(f"SELECT DISTINCT org_id FROM {table} FINAL") == [(ORG,)], table
+
+
+def check_decisions(query: Query) -> None:
+    assert query(
+        "SELECT decision_id, kind, alert_ids, note, decided_by, toString(decided_at) "
+        "FROM decisions FINAL"
+    ) == [
+        (
+            "d-review-1",
+            "rebalance",
+            ["another-alert", "some-alert"],
+            "Move a designer onto the web relaunch.",
+            "ops lead",
+            "2026-03-13 16:00:00.000000",
+        )
+    ]
 
 
 def check_contributor_daily(query: Query) -> None:
