@@ -19,7 +19,6 @@ from streams.review.data import (
     ops_review,
     resolve_org,
 )
-from streams.review.render import ReportFiles, write_contributor_review, write_ops_review
 from streams.settings import Settings
 
 console = Console()
@@ -56,6 +55,9 @@ def add_review_parser(verbs: Any) -> None:
 
 def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
     """Read the review's data (through the running worker or ClickHouse) and write it."""
+    # Imported here: matplotlib would slow down every other command of the CLI.
+    from streams.review.render import ReportFiles, write_contributor_review, write_ops_review
+
     generated_at = dt.datetime.now(dt.UTC)  # wall clock at the edge: when it was written
     reader = open_reader(settings)
     try:
