@@ -27,6 +27,7 @@ from projections.patterns.policy import PolicyError, load_policy
 from sinks.clickhouse import QueryResult, Warehouse, WarehouseError
 from sinks.notify import RoutingError, load_routing
 from streams import localstack
+from streams.decide import add_decide_parser
 from streams.http import to_json
 from streams.publish import (
     Outcome,
@@ -38,6 +39,7 @@ from streams.publish import (
     wait_until_processed,
 )
 from streams.reader import open_reader, worker_health
+from streams.review.commands import add_review_parser
 from streams.sample import sample_lines
 from streams.settings import Settings
 
@@ -139,6 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_sample)
     p = verbs.add_parser("demo", help="start the stack, publish the sample, show what landed")
     p.set_defaults(handler=cmd_demo)
+    add_review_parser(verbs)
+    add_decide_parser(verbs)
     return parser
 
 
