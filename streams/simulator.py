@@ -23,6 +23,7 @@ import orjson
 
 from streams.settings import Settings
 from streams.simulator_inject import (
+    MIN_WEEKS,
     PATTERNS,
     Expectation,
     SimulationError,
@@ -94,6 +95,11 @@ def simulate(
     (`"all"` for every one). Raises SimulationError for arguments it cannot honour."""
     patterns = _patterns(inject)
     _check(contributors, projects, weeks, start, org_id)
+    if "all" in inject and weeks < max(MIN_WEEKS.values()):
+        raise SimulationError(
+            f"--inject all needs --weeks {max(MIN_WEEKS.values())} or more (decision_gap "
+            "fires 90 days after the first event); name the patterns to inject instead"
+        )
     agency = build_agency(org_id, seed, contributors, projects, weeks, start)
     injection = plan_injections(agency, patterns)
     reprofile(agency, injection.used)

@@ -189,7 +189,7 @@ def plan_injections(agency: Agency, patterns: tuple[str, ...]) -> Injection:
                 "ops",
                 "org",
                 agency.org_id,
-                agency.setup_at + DAY * (days + 1),
+                agency.setup_at + DAY * (days + 2),
             )
         )
     return injection
@@ -222,7 +222,9 @@ def _billable_mix_shift(agency: Agency, injection: Injection, _p: _Picker, team:
         for week in (agency.weeks - 2, agency.weeks - 1):
             plan = agency.week_plan(contributor, week)
             plan.share = max(0.0, (plan.share if plan.share is not None else normal) - MIX_DROP)
-    _expect(injection, BILLABLE_MIX_SHIFT, "ops", "team", team, _weekly_by(agency, agency.weeks))
+    _expect(
+        injection, BILLABLE_MIX_SHIFT, "ops", "team", team, _weekly_by(agency, agency.weeks - 1)
+    )
 
 
 _TEAM_INJECTIONS = {
@@ -251,8 +253,12 @@ def _unbilled_cross_team(agency: Agency, injection: Injection, picker: _Picker) 
 def _utilization_drift(agency: Agency, injection: Injection, picker: _Picker) -> None:
     team = picker.team(UTILIZATION_DRIFT, min_size=1)
     subject = picker.person(team)
+    normal = agency.people[subject].share
     for week in range(DRIFT_FROM_WEEK, agency.weeks):
-        agency.week_plan(subject, week).share = DRIFT_SHARE
+        plan = agency.week_plan(subject, week)
+        # Keep another injection's change (billable_mix_shift's drop) on top of the drift.
+        change = plan.share - normal if plan.share is not None else 0.0
+        plan.share = max(0.0, DRIFT_SHARE + change)
     window = Policy().utilization_drift.weeks
     fires_by = _weekly_by(agency, window - 1)
     _expect(injection, UTILIZATION_DRIFT, "contributor", "contributor", subject, fires_by)
