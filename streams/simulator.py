@@ -134,8 +134,8 @@ def _patterns(inject: Sequence[str]) -> tuple[str, ...]:
 def _check(contributors: int, projects: int, weeks: int, start: dt.date, org_id: str) -> None:
     if contributors < 2:
         raise SimulationError("--contributors must be 2 or more")
-    if projects < 1:
-        raise SimulationError("--projects must be 1 or more")
+    if projects < 2:
+        raise SimulationError("--projects must be 2 or more (one of them is internal)")
     if not 1 <= weeks <= 520:
         raise SimulationError("--weeks must be between 1 and 520")
     if start.weekday() != 0:

@@ -218,6 +218,7 @@ def test_bad_arguments_are_argparse_errors(
         ("--weeks 6 --inject decision_gap", b"decision_gap needs --weeks 13 or more"),
         ("--weeks 6 --inject all", b"--inject all needs --weeks 13 or more"),
         ("--contributors 1", b"--contributors must be 2 or more"),
+        ("--projects 1", b"--projects must be 2 or more"),
         ("--org bad/org", b"--org must be"),
     ],
 )
