@@ -42,6 +42,7 @@ from streams.reader import open_reader, worker_health
 from streams.review.commands import add_review_parser
 from streams.sample import sample_lines
 from streams.settings import Settings
+from streams.simulator import add_simulate_parser
 
 console = Console()
 errors = Console(stderr=True)
@@ -143,6 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_demo)
     add_review_parser(verbs)
     add_decide_parser(verbs)
+    add_simulate_parser(verbs)
     return parser
 
 
