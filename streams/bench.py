@@ -74,8 +74,9 @@ LOW_MEMORY_BYTES = 1024**3
 """The run stops when the machine has less memory available than this."""
 LATENCY_PROBES = 3
 
-ALERT_PROBES = 2
-"""Threshold-crossing events, one at a time, each under its own background load."""
+LIGHT_ALERT_LOAD = 1000.0
+"""Background events/s of the first alert probe: a load one worker keeps up with, so its
+latency is the pipeline's own; the second probe runs at --alert-load (the spec's 5,000)."""
 
 TARGET_ALERTS_SHARE = 0.8
 """With alerts, the end-to-end rate stays within 20% of the projections-only rate."""
@@ -920,7 +921,8 @@ def _projections_only(settings: Settings, published: PublishResult, args: Any) -
 def _alert_probes(report: Report, args: Any) -> None:
     """Threshold-to-alert latency under background load (streams/bench_alerts.py)."""
     w = report.workload
-    for number in range(1, ALERT_PROBES + 1):
+    loads = [min(LIGHT_ALERT_LOAD, args.alert_load), args.alert_load]
+    for number, load in enumerate(loads, start=1):
         start = w.last_occurred_at + dt.timedelta(hours=number)
         try:
             found = asyncio.run(
@@ -930,7 +932,7 @@ def _alert_probes(report: Report, args: Any) -> None:
                     start,
                     w.last_day,
                     number,
-                    args.alert_load,
+                    load,
                     args.alert_load_seconds,
                     timeout=300.0,
                 )
@@ -1247,13 +1249,13 @@ def print_report(report: Report) -> None:
             f"  with alerts >= {TARGET_ALERTS_SHARE:.0%} of the projections-only rate: "
             f"{share:.0%}  {_met(share >= TARGET_ALERTS_SHARE)}"
         )
-    if report.alert_latencies:
-        worst = max(p.seconds for p in report.alert_latencies)
-        loaded = min(p.background_rate for p in report.alert_latencies)
+    spec_load = [p for p in report.alert_latencies if p.background_rate >= 5000 * 0.95]
+    if spec_load:
+        probe = spec_load[-1]
         _say(
             f"  alert on the topic < {TARGET_ALERT_SECONDS:.0f}s after the crossing event at "
-            f"5,000 events/s background: {worst:.2f}s at {loaded:,.0f}/s  "
-            f"{_met(worst < TARGET_ALERT_SECONDS and loaded >= 5000 * 0.95)}"
+            f"5,000 events/s background: {probe.seconds:.2f}s at "
+            f"{probe.background_rate:,.0f}/s  {_met(probe.seconds < TARGET_ALERT_SECONDS)}"
         )
     _say("\nsanity checks")
     if report.stopped_early is not None:
