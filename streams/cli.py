@@ -444,44 +444,10 @@ def cmd_sample(_settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
-    """Start the stack, publish the sample, wait, and show contributor hours and rejects."""
-    sample = settings.state_dir / "demo-events.jsonl"
-    sample.parent.mkdir(parents=True, exist_ok=True)
-    sample.write_bytes(b"".join(line + b"\n" for line in sample_lines()))
-    cmd_up(settings, argparse.Namespace())
-    args = argparse.Namespace(file=str(sample), wait=True, timeout=600.0)
-    cmd_publish(settings, args)
-    result = _read(
-        settings,
-        """
-        SELECT contributor_id, round(sum(logged_hours), 2) AS logged_hours,
-               round(sum(billable_hours), 2) AS billable_hours,
-               round(billable_hours / logged_hours, 2) AS billable_share, sum(entries) AS entries
-        FROM contributor_daily FINAL
-        GROUP BY org_id, contributor_id ORDER BY contributor_id""",
-    )
-    table = Table(*result.columns, title="hours per contributor (org acme)")
-    for row in result.rows:
-        table.add_row(*(_cell(v) for v in row))
-    console.print(table)
-    rejected = _read(
-        settings,
-        "SELECT reason, count() AS messages FROM rejected_events FINAL "
-        "GROUP BY reason ORDER BY reason",
-    )
-    total = sum(int(r[1]) for r in rejected.rows)
-    console.print(
-        f"rejected messages in rejected_events and {settings.topic_dlq}: {total} "
-        f"({', '.join(f'{r[0]} {r[1]}' for r in rejected.rows)})"
-    )
-    console.print(
-        "\nThe stack keeps running. Try:\n"
-        '  .venv/bin/worksignals query "SELECT * FROM contributor_daily FINAL '
-        'ORDER BY work_date LIMIT 10"\n'
-        "  .venv/bin/worksignals status\n"
-        "  .venv/bin/worksignals down"
-    )
-    return 0
+    """Simulate an agency, run it through the stack, show the alerts and write reviews."""
+    from streams.demo import run_demo  # imports the simulator only for the demo
+
+    return run_demo(settings)
 
 
 def run() -> None:
