@@ -32,11 +32,11 @@ def sample_lines(
     start: dt.date = dt.date(2026, 11, 2), weeks: int = 2, seed: int = 7
 ) -> Iterator[bytes]:
     """JSON lines: profiles, plans, daily time entries with amendments and a deletion,
-    a block and a handoff, clock ticks, and the malformed lines of MALFORMED."""
+    a block and a handoff, clock ticks, a decision, and the malformed lines of MALFORMED."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible sample, not a secret
     counter = iter(range(1, 1_000_000))
 
-    def event(kind: str, at: dt.datetime, **fields: Any) -> bytes:
+    def event(kind: str, at: dt.datetime, /, **fields: Any) -> bytes:
         body = {
             "event_id": f"demo-{next(counter):05d}",
             "type": kind,
@@ -138,4 +138,12 @@ def sample_lines(
         due_at=(t0 + dt.timedelta(days=4)).isoformat(),
     )
     yield event("handoff.accepted", t0 + dt.timedelta(days=2), handoff_id="h-1")
+    yield event(
+        "decision.recorded",
+        t0 + dt.timedelta(days=4, hours=8),
+        decision_id="d-1",
+        kind="rebalance",
+        note="Weekly review: move review work from design to engineering.",
+        decided_by="ops lead",
+    )
     yield from MALFORMED
