@@ -344,8 +344,8 @@ def naive_utc(value: Any) -> Any:
 
 
 def comparable(row: Row, table: str) -> Row:
-    """A row as the worker's /query returns it (JSON types), maps flattened, without the
-    columns a replay may change (version) or that FINAL consumes (is_deleted)."""
+    """A row as the worker's /query returns it (JSON types), maps flattened, arrays joined,
+    without the columns a replay may change (version) or that FINAL consumes (is_deleted)."""
     document = orjson.loads(to_json({c: naive_utc(v) for c, v in row.items()}))
     flat: Row = {}
     for column in COLUMNS[table]:
@@ -354,6 +354,8 @@ def comparable(row: Row, table: str) -> Row:
         value = document[column]
         if isinstance(value, dict):
             flat.update({f"{column}[{k}]": v for k, v in value.items()})
+        elif isinstance(value, list):
+            flat[column] = ",".join(map(str, value))
         else:
             flat[column] = value
     return flat
