@@ -202,6 +202,8 @@ class OpsReview:
     """Open now, or first fired in the week; ordered by pattern, severity, subject."""
     resolved: list[AlertView]
     """Resolved in the week."""
+    history: list[AlertView]
+    """Every ops alert firing at some time in the 8 trend weeks, by first fired."""
     team_charts: list[Chart]
     burn_charts: list[Chart]
     blocked_chart: Chart
@@ -367,6 +369,19 @@ def _split_alerts(
     return shown, resolved
 
 
+def _history(alerts: list[AlertView], week: ReviewWeek) -> list[AlertView]:
+    """The alerts firing at some time between the first trend week's Monday and the end of
+    the review week, oldest first: the patterns that recur or linger."""
+    begin = dt.datetime.combine(week.trend()[0], dt.time(), dt.UTC)
+    end = dt.datetime.combine(week.end + dt.timedelta(days=1), dt.time(), dt.UTC)
+    found = [
+        a
+        for a in alerts
+        if a.first_fired_at < end and (a.resolved_at is None or a.resolved_at >= begin)
+    ]
+    return sorted(found, key=lambda a: (a.first_fired_at, a.pattern, a.subject_id))
+
+
 def ops_review(
     query: Query,
     org_id: str,
@@ -386,6 +401,7 @@ def ops_review(
     ops_alerts = _ALERT_SELECT + " FROM ops_alerts WHERE org_id = {org:String}"
     alerts = [_alert(r) for r in _rows(query, ops_alerts, params)]
     shown, resolved = _split_alerts(alerts, week)
+    history = _history(alerts, week)
     decisions = _decisions(query, org_id)
     answered_ids = {a.alert_id for d in decisions for a in d.answered}
     unanswered = [a for a in shown if a.status == "firing" and a.alert_id not in answered_ids]
@@ -405,6 +421,7 @@ def ops_review(
         ),
         alerts=shown,
         resolved=resolved,
+        history=history,
         team_charts=_team_charts(query, org_id, week),
         burn_charts=_burn_charts(query, org_id, week),
         blocked_chart=blocked_chart,

@@ -182,6 +182,25 @@ def _resolved_table(alerts: Sequence[AlertView]) -> Block:
     )
 
 
+def _history_table(alerts: Sequence[AlertView]) -> Block:
+    if not alerts:
+        return Para("No ops alert fired in the last 8 weeks.")
+    return TableBlock(
+        ["pattern", "subject", "severity", "first fired", "resolved", "status"],
+        [
+            [
+                a.pattern,
+                a.subject,
+                a.severity,
+                _day(a.first_fired_at),
+                _day(a.resolved_at) if a.resolved_at else "",
+                a.status,
+            ]
+            for a in alerts
+        ],
+    )
+
+
 # --- the ops document --------------------------------------------------------------------
 
 
@@ -234,6 +253,7 @@ def ops_document(review: OpsReview) -> list[Block]:
     else:
         blocks.append(Para("No ops alert is open or fired in the week."))
     blocks += [Heading(3, "Resolved in the week"), _resolved_table(review.resolved)]
+    blocks += [Heading(3, "Alerts over the last 8 weeks"), _history_table(review.history)]
 
     blocks += [
         Heading(2, "Trends over the last 8 weeks", anchor="trends"),
