@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from events.models import TimeLogged
 from projections import reference
 from projections.clock import week_start
-from projections.contributor_daily import Store, read_day
+from projections.contributor_daily import EntryOnDay, Store, read_day
 from projections.project_status import ProjectDay, earned_revenue
 from projections.store import sync_member
 
@@ -94,6 +94,14 @@ class ProjectWeek:
         return self.hours - self.billable_hours
 
 
+_Part = tuple[int, int, float | None, float, str]
+"""A contributor's part of a project day: minutes, billable minutes, cost (None without a
+cost rate that day), hours (uncosted when cost is None), latest change (ISO)."""
+
+PARTS_DAYS = 62
+"""Work_dates, back from the latest, whose contributor parts stay memoised."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Memo:
     figures: ProjectDay
@@ -106,27 +114,61 @@ class _Memo:
 class ProjectDays:
     """Reads project days from a store, memoising each (org, project, work_date).
 
-    The memo belongs to one reader (the worker's projector or a rebuild); `forget` drops
-    what a change of contributor days or profiles may have made stale.
+    The memo belongs to one reader (the worker's projector or a rebuild); `forget_days`
+    and `forget_org` drop what a change of contributor days or profiles made stale, project
+    by project, so a batch recomputes only the project days its entries are on.
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._memo: dict[tuple[str, str], dict[str, _Memo]] = {}
+        self._days: dict[tuple[str, str], tuple[int, list[ProjectDay], dict[str, int]]] = {}
+        """Per (org, project): its days as last listed, with how many dates it had then and
+        each date's position. A project's status reads every day it ever had, at every
+        evaluation."""
+        self._dirty: dict[tuple[str, str], set[str]] = {}
+        """Per (org, project): the dates of its listed days whose figures were dropped."""
+        self._parts: dict[tuple[str, str], dict[str, dict[str, _Part]]] = {}
+        """Per (org, work_date), per contributor: their part of each project's figures,
+        so a changed contributor day is read once, not once per project on that day."""
+        self._latest: dict[str, str] = {}
+        """Per org, the latest work_date whose parts were read (for pruning)."""
 
-    def forget_dates(self, org_id: str, work_dates: Iterable[str]) -> None:
-        """Drop the memo of these work_dates (some contributor day on them changed)."""
-        for work_date in work_dates:
-            self._memo.pop((org_id, work_date), None)
+    def forget_days(self, days: Iterable[tuple[str, str, str]]) -> None:
+        """Drop what changed contributor days (org_id, contributor_id, work_date ISO) made
+        stale: the figures of the projects the contributor has entries on that day now,
+        and of those they had hours on before."""
+        for org_id, contributor_id, work_date in days:
+            parts = self._parts.get((org_id, work_date))
+            old = parts.pop(contributor_id, None) if parts else None
+            memo = self._memo.get((org_id, work_date))
+            if not memo:
+                continue
+            stale = set(old) if old is not None else set()
+            stale |= {p for p, m in memo.items() if contributor_id in m.contributors}
+            entries, _changed_at = read_day(self.store, (org_id, contributor_id, work_date))
+            stale |= {e.project_id for e in entries}
+            for project_id in stale:
+                if memo.pop(project_id, None) is not None and (org_id, project_id) in self._days:
+                    self._dirty.setdefault((org_id, project_id), set()).add(work_date)
 
     def forget_org(self, org_id: str) -> None:
         """Drop the org's memo (a profile, and so a cost rate, changed)."""
         for key in [k for k in self._memo if k[0] == org_id]:
             del self._memo[key]
+        for key in [k for k in self._days if k[0] == org_id]:
+            del self._days[key]
+            self._dirty.pop(key, None)
+        for key in [k for k in self._parts if k[0] == org_id]:
+            del self._parts[key]
 
     def clear(self) -> None:
         """Drop the whole memo."""
         self._memo.clear()
+        self._days.clear()
+        self._dirty.clear()
+        self._parts.clear()
+        self._latest.clear()
 
     def day(self, org_id: str, project_id: str, work_date: dt.date) -> tuple[ProjectDay, int]:
         """The project's figures on a work_date and how many contributors had hours on it."""
@@ -139,8 +181,25 @@ class ProjectDays:
         return found.figures, len(found.contributors)
 
     def days(self, org_id: str, project_id: str) -> list[ProjectDay]:
-        """Every day the project ever had time logged on, oldest first."""
-        return [self.day(org_id, project_id, d)[0] for d in dates(self.store, org_id, project_id)]
+        """Every day the project ever had time logged on, oldest first (do not modify)."""
+        key = (org_id, project_id)
+        stored: list[str] = self.store.get(dates_key(org_id, project_id)) or []
+        cached = self._days.get(key)
+        dirty = self._dirty.pop(key, set())
+        # The dates index only grows, so its length tells whether a date was added.
+        if cached is not None and cached[0] == len(stored):
+            _count, found, index = cached
+            if not dirty:
+                return found
+            if all(d in index for d in dirty):
+                found = list(found)
+                for d in dirty:
+                    found[index[d]] = self.day(org_id, project_id, dt.date.fromisoformat(d))[0]
+                self._days[key] = (len(stored), found, index)
+                return found
+        found = [self.day(org_id, project_id, dt.date.fromisoformat(d))[0] for d in stored]
+        self._days[key] = (len(stored), found, {d: i for i, d in enumerate(stored)})
+        return found
 
     def _compute(self, org_id: str, project_id: str, work_date: dt.date) -> _Memo:
         iso = work_date.isoformat()
@@ -149,25 +208,64 @@ class ProjectDays:
         present: set[str] = set()
         latest = ""
         for contributor in self.store.get(day_contributors_key(org_id, project_id, iso)) or []:
-            entries, _changed_at = read_day(self.store, (org_id, contributor, iso))
-            mine = [e for e in entries if e.project_id == project_id]
-            if not mine:
+            part = self._contributor_parts(org_id, contributor, work_date).get(project_id)
+            if part is None:
                 continue
-            latest = max(latest, *(e.changed_at for e in mine))
+            own, own_billable, own_cost, own_uncosted, changed_at = part
+            latest = max(latest, changed_at)
             present.add(contributor)
-            own = sum(e.minutes for e in mine)
             minutes += own
-            billable += sum(e.minutes for e in mine if e.billable)
-            profile = reference.profile_at(self.store, org_id, contributor, work_date)
-            if profile is None or profile.cost_rate is None:
-                uncosted += own / 60
+            billable += own_billable
+            if own_cost is None:
+                uncosted += own_uncosted
             else:
-                cost += own / 60 * profile.cost_rate
+                cost += own_cost
         return _Memo(
             ProjectDay(work_date, minutes / 60, billable / 60, cost, uncosted),
             frozenset(present),
             dt.datetime.fromisoformat(latest) if latest else None,
         )
+
+    def _contributor_parts(
+        self, org_id: str, contributor_id: str, work_date: dt.date
+    ) -> dict[str, _Part]:
+        """The contributor's part of each project's figures on the day (memoised)."""
+        iso = work_date.isoformat()
+        by_contributor = self._parts.get((org_id, iso))
+        if by_contributor is None:
+            by_contributor = self._parts[(org_id, iso)] = {}
+            self._prune(org_id, iso)
+        found = by_contributor.get(contributor_id)
+        if found is not None:
+            return found
+        entries, _changed_at = read_day(self.store, (org_id, contributor_id, iso))
+        by_project: dict[str, list[EntryOnDay]] = {}
+        for entry in entries:
+            by_project.setdefault(entry.project_id, []).append(entry)
+        profile = reference.profile_at(self.store, org_id, contributor_id, work_date)
+        rate = profile.cost_rate if profile is not None else None
+        found = {}
+        for project_id, mine in by_project.items():
+            own = sum(e.minutes for e in mine)
+            found[project_id] = (
+                own,
+                sum(e.minutes for e in mine if e.billable),
+                None if rate is None else own / 60 * rate,
+                own / 60,
+                max(e.changed_at for e in mine),
+            )
+        by_contributor[contributor_id] = found
+        return found
+
+    def _prune(self, org_id: str, iso: str) -> None:
+        """Keep parts of the last PARTS_DAYS work_dates of the org: older days are rarely
+        changed again, and are read from the store when they are."""
+        if iso <= self._latest.get(org_id, ""):
+            return
+        self._latest[org_id] = iso
+        oldest = (dt.date.fromisoformat(iso) - dt.timedelta(days=PARTS_DAYS)).isoformat()
+        for key in [k for k in self._parts if k[0] == org_id and k[1] < oldest]:
+            del self._parts[key]
 
     def week(self, org_id: str, project_id: str, monday: dt.date) -> ProjectWeek:
         """The project's week: hours, cost and the revenue the week earned."""

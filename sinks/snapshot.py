@@ -72,8 +72,7 @@ class Snapshots:
         store = self.store
         self.project_days.store = store
         if not days_current:
-            for org_id, _contributor, work_date in touched.days:
-                self.project_days.forget_dates(org_id, [work_date])
+            self.project_days.forget_days(touched.days)
             for org_id in touched.costs_changed:
                 self.project_days.forget_org(org_id)
         result: TableRows = {table: [] for table in PROJECTION_TABLES}

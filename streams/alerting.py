@@ -96,7 +96,8 @@ class Alerting:
         if now is None:
             return []
         previous = store.get(clock_key(org_id))
-        self.project_days.forget_dates(org_id, [day for _o, _c, day in touched.days])
+        self.project_days.store = store
+        self.project_days.forget_days(touched.days)
         if org_id in touched.costs_changed:
             self.project_days.forget_org(org_id)
         findings = evaluate(
