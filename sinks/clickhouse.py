@@ -18,6 +18,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
+from projections.patterns.lifecycle import ALERT_FIELDS
 from streams.settings import PROJECT_ROOT
 
 MIGRATIONS_DIR = PROJECT_ROOT / "deploy" / "clickhouse"
@@ -170,29 +171,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "decided_at",
         "version",
     ),
-    "alerts": (
-        "alert_id",
-        "org_id",
-        "pattern",
-        "audience",
-        "subject_type",
-        "subject_id",
-        "status",
-        "severity",
-        "period_start",
-        "period_end",
-        "observed",
-        "threshold",
-        "baseline",
-        "unit",
-        "summary",
-        "evidence",
-        "suggested_action",
-        "first_fired_at",
-        "updated_at",
-        "resolved_at",
-        "version",
-    ),
+    "alerts": (*ALERT_FIELDS, "version"),
 }
 """Columns written by the pipeline, per table, in insert order."""
 

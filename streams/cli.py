@@ -23,6 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from projections.patterns.lifecycle import ALERT_FIELDS
 from projections.patterns.policy import PolicyError, load_policy
 from sinks.clickhouse import QueryResult, Warehouse, WarehouseError
 from sinks.notify import RoutingError, load_routing
@@ -46,29 +47,6 @@ from streams.simulator import add_simulate_parser
 
 console = Console()
 errors = Console(stderr=True)
-
-ALERT_COLUMNS = (
-    "alert_id",
-    "org_id",
-    "pattern",
-    "audience",
-    "subject_type",
-    "subject_id",
-    "status",
-    "severity",
-    "period_start",
-    "period_end",
-    "observed",
-    "threshold",
-    "baseline",
-    "unit",
-    "summary",
-    "evidence",
-    "suggested_action",
-    "first_fired_at",
-    "updated_at",
-    "resolved_at",
-)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -375,7 +353,7 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
         where.append("status = {status:String}")
         params["status"] = args.status
     sql = (
-        f"SELECT {', '.join(ALERT_COLUMNS)} FROM alerts FINAL"
+        f"SELECT {', '.join(ALERT_FIELDS)} FROM alerts FINAL"
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + " ORDER BY updated_at DESC, alert_id"
     )

@@ -25,7 +25,6 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
 from mode import Service
 
 from events.models import EVENT_TYPES
@@ -34,7 +33,7 @@ from sinks.rows import event_rows, rejected_rows
 from streams import metrics, retry
 from streams.row_sinks import RowSink
 from streams.settings import Settings
-from streams.topics import batch_consumer
+from streams.topics import batch_consumer, commit_batches, log_batch
 
 log = logging.getLogger(__name__)
 
@@ -170,30 +169,13 @@ class IngestStage(Service):
                 extra={**_where(item.source), "reason": item.reason.value, "type": event_type},
             )
         await self._retrying(self._deliver, batches, accepted, rejected, records)
-        offsets = {tp: rs[-1].offset + 1 for tp, rs in batches.items()}
-        try:
-            await self._consumer.commit(offsets)  # type: ignore[union-attr]
-        except (CommitFailedError, IllegalStateError) as error:
-            # The group went on without this member (say, a long pause missed its
-            # heartbeats) and it rejoins on the next read. The batch is stored and
-            # forwarded; whoever owns the partitions now reads it again, and every table
-            # and fold ignores the repeats.
+        assert self._consumer is not None
+        refused = await commit_batches(self._consumer, batches, "ingest")
+        if refused is not None:
+            # Stored and forwarded: read again, the tables and folds ignore the repeats.
             self.progress.failures += 1
-            self.progress.last_error = f"{type(error).__name__}: {error}"
+            self.progress.last_error = f"{type(refused).__name__}: {refused}"
             metrics.INGEST_COMMITS_REFUSED.inc()
-            for tp, rs in batches.items():
-                log.warning(
-                    "ingest commit refused, offsets %d-%d will be read again: %r",
-                    rs[0].offset,
-                    rs[-1].offset,
-                    error,
-                    extra={
-                        "topic": tp.topic,
-                        "partition": tp.partition,
-                        "offset": rs[0].offset,
-                        "last_offset": rs[-1].offset,
-                    },
-                )
             return
         metrics.EVENTS_CONSUMED.inc(len(records))
         metrics.INGEST_BATCH_SIZE.observe(len(records))
@@ -207,7 +189,7 @@ class IngestStage(Service):
             p.rejected_by_reason[item.reason.value] += 1
             metrics.EVENTS_REJECTED.labels(item.reason.value).inc()
             metrics.EVENTS_REJECTED_BY_TYPE.labels(event_type, item.reason.value).inc()
-        p.committed.update({tp.partition: o for tp, o in offsets.items()})
+        p.committed.update({tp.partition: rs[-1].offset + 1 for tp, rs in batches.items()})
 
     async def _deliver(
         self, accepted: list[Accepted], rejected: list[Rejected], records: list[ConsumerRecord]
@@ -248,19 +230,7 @@ class IngestStage(Service):
             self.progress.failures += 1
             self.progress.last_error = f"{type(error).__name__}: {error}"
             # Which input waits: one record per partition of the batch being retried.
-            for tp, rs in batches.items():
-                log.warning(
-                    "ingest batch not stored or forwarded, offsets %d-%d wait: %r",
-                    rs[0].offset,
-                    rs[-1].offset,
-                    error,
-                    extra={
-                        "topic": tp.topic,
-                        "partition": tp.partition,
-                        "offset": rs[0].offset,
-                        "last_offset": rs[-1].offset,
-                    },
-                )
+            log_batch("ingest batch not stored or forwarded, waiting", batches, error)
 
         await retry.until_done(metrics.tracked("ingest", lambda: step(*args)), "ingest", note)
 

@@ -19,13 +19,12 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import CommitFailedError, IllegalStateError
 from mode import Service
 
 from sinks.notify import Dispatcher, load_routing
 from streams import metrics
 from streams.settings import Settings
-from streams.topics import batch_consumer
+from streams.topics import batch_consumer, commit_batches
 
 log = logging.getLogger(__name__)
 
@@ -77,24 +76,8 @@ class Notifier(Service):
             for records in batches.values():
                 for record in records:
                     await self._queue(record.value, record.topic, record.partition, record.offset)
-            try:
-                await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
-            except (CommitFailedError, IllegalStateError) as error:
-                # The group went on without this member; it rejoins on the next read and
-                # the changes are read again, which the outbox deduplicates.
-                for tp, rs in batches.items():
-                    log.warning(
-                        "notifier commit refused, offsets %d-%d will be read again: %r",
-                        rs[0].offset,
-                        rs[-1].offset,
-                        error,
-                        extra={
-                            "topic": tp.topic,
-                            "partition": tp.partition,
-                            "offset": rs[0].offset,
-                            "last_offset": rs[-1].offset,
-                        },
-                    )
+            # Refused: read again after the rejoin, which the outbox deduplicates.
+            await commit_batches(self._consumer, batches, "notifier")
 
     async def _queue(self, value: bytes | None, topic: str, partition: int, offset: int) -> None:
         try:

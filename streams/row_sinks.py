@@ -21,7 +21,7 @@ from sinks import row_messages
 from sinks.clickhouse import TableBatch, Warehouse
 from streams import metrics, retry
 from streams.settings import Settings
-from streams.topics import batch_consumer
+from streams.topics import batch_consumer, commit_batches
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,8 @@ class SinkStage(Service):
                 continue
             records = [r for rs in batches.values() for r in rs]
             await retry.until_done(functools.partial(self._store, records), "sink")
-            await self._consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
+            # Refused: read again after the rejoin; rows are idempotent by key and version.
+            await commit_batches(self._consumer, batches, "sink")
 
     async def _store(self, records: list[ConsumerRecord]) -> None:
         tables: dict[str, list[tuple[Any, ...]]] = defaultdict(list)

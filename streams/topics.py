@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+from collections.abc import Mapping, Sequence
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, IllegalStateError, TopicAlreadyExistsError
 
 from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Batches = Mapping[TopicPartition, Sequence[ConsumerRecord]]
+"""A `getmany` result: records per partition."""
 
 
 def pipeline_topics(settings: Settings) -> list[str]:
@@ -70,3 +77,40 @@ def batch_consumer(settings: Settings, topic: str, group: str) -> AIOKafkaConsum
         session_timeout_ms=int(settings.session_timeout_seconds * 1000),
         heartbeat_interval_ms=int(settings.session_timeout_seconds * 1000 / 3),
     )
+
+
+def log_batch(what: str, batches: Batches, error: BaseException) -> None:
+    """Log a warning about a batch once per partition, with the offsets it spans as the
+    record's topic, partition, offset and last_offset fields."""
+    for tp, records in batches.items():
+        log.warning(
+            "%s, offsets %d-%d: %r",
+            what,
+            records[0].offset,
+            records[-1].offset,
+            error,
+            extra={
+                "topic": tp.topic,
+                "partition": tp.partition,
+                "offset": records[0].offset,
+                "last_offset": records[-1].offset,
+            },
+        )
+
+
+async def commit_batches(
+    consumer: AIOKafkaConsumer, batches: Batches, stage: str
+) -> Exception | None:
+    """Commit past every record of a stored batch; return the refusal, if the group
+    refused it.
+
+    A refusal means the group went on without this member (say, a long pause missed its
+    heartbeats): it rejoins on its next read, and whoever owns the partitions then reads
+    the batch again, which every stage's sinks ignore as repeats. Logged per partition.
+    """
+    try:
+        await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
+    except (CommitFailedError, IllegalStateError) as error:
+        log_batch(f"{stage} commit refused, read again", batches, error)
+        return error
+    return None
