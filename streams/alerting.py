@@ -157,12 +157,24 @@ class AlertingFold:
         self.touched = fold.Touched()
         self._pending: dict[str, fold.Touched] = {}
         """Per org, what was folded since its last evaluation."""
+        self._dates: dict[str, dt.date | None] = {}
+        """Per org, the date of its event-time clock (None before its first event)."""
 
     def apply(self, event: BaseEvent) -> fold.Touched:
         """Fold one event; return the Touched it was recorded in (its org's pending)."""
+        if self.alerting is None:
+            fold.apply(self.store, event, self.touched)
+            return self.touched
         o = event.org_id
-        if o in self._pending and _moves_date(self.store, o, event.occurred_at):
-            self._evaluate(o, self._pending.pop(o))
+        day = event.occurred_at.astimezone(dt.UTC).date()
+        if o not in self._dates:
+            now = org.now(self.store, o)
+            self._dates[o] = now.date() if now is not None else None
+        known = self._dates[o]
+        if known is None or day > known:
+            if o in self._pending:
+                self._evaluate(o, self._pending.pop(o))
+            self._dates[o] = day
         pending = self._pending.setdefault(o, fold.Touched())
         fold.apply(self.store, event, pending)
         return pending
@@ -180,9 +192,3 @@ class AlertingFold:
         if self.alerting is not None:
             self.alerting.changes(self.store, org_id, pending)
         self.touched.update(pending)
-
-
-def _moves_date(store: MutableMapping[str, Any], org_id: str, occurred_at: dt.datetime) -> bool:
-    """True when an event at `occurred_at` moves the org's event-time clock to a later date."""
-    now = org.now(store, org_id)
-    return now is not None and occurred_at.astimezone(dt.UTC).date() > now.date()

@@ -20,7 +20,7 @@ from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
 from events.models import EVENT_ADAPTER
-from projections import fold
+from projections import fold, org
 from projections.patterns.policy import load_policy
 from projections.store import BufferedStore
 from sinks.clickhouse import Warehouse
@@ -193,7 +193,6 @@ class Pipeline:
             for _topic, _partition, _offset, raw in batch["events"]:
                 event = EVENT_ADAPTER.validate_json(raw)
                 pending = folding.apply(event)
-                self.take_event_times.see(event.org_id, event.occurred_at)
                 if event.org_id not in self._refreshed_orgs:
                     fold.refresh(state, event.org_id, pending)
                     self._refreshed_orgs.add(event.org_id)
@@ -202,6 +201,12 @@ class Pipeline:
         _use_partition_of(messages[-1])
         alerts = folding.finish()
         touched = folding.touched
+        # Freshness: the orgs' event-time clocks, which the folds keep anyway.
+        self.take_event_times.events += count
+        for o in touched.orgs():
+            now = org.now(state, o)
+            if now is not None:
+                self.take_event_times.see(o, now, events=0)
         await self._flush(state, messages[-1])
         self.projected_events += count
         metrics.PROJECTED_EVENTS.inc(count)

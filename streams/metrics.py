@@ -209,15 +209,16 @@ def tracked(
 
 
 class EventTimes:
-    """The latest event time per org among the events of one projection take."""
+    """Per org, the event time (its clock) reached by one projection take, and the
+    take's size in events."""
 
     def __init__(self) -> None:
         self.latest: dict[str, dt.datetime] = {}
         self.events = 0
 
-    def see(self, org_id: str, occurred_at: dt.datetime) -> None:
-        """Note one folded event."""
-        self.events += 1
+    def see(self, org_id: str, occurred_at: dt.datetime, events: int = 1) -> None:
+        """Note an org's event time, and `events` more events folded."""
+        self.events += events
         known = self.latest.get(org_id)
         if known is None or occurred_at > known:
             self.latest[org_id] = occurred_at
