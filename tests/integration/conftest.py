@@ -13,6 +13,7 @@ import pytest
 
 from streams.local_kafka import LocalKafka
 from streams.localstack import LocalWorker
+from streams.reader import WorkerReader
 from streams.settings import PROJECT_ROOT, Settings
 from streams.topics import ensure_topics
 
@@ -46,6 +47,35 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 WorkerFactory = Callable[..., Settings]
 
 
+def isolated_settings(broker: Settings, folder: Path, **overrides: Any) -> Settings:
+    """Settings of a worker of its own on the session's broker: unique topics, app id,
+    state folder (and chDB path) and HTTP port."""
+    name = f"t{uuid.uuid4().hex[:10]}"
+    return Settings(
+        state_dir=folder / name,
+        kafka_bootstrap=broker.kafka_bootstrap,
+        kafka_home=broker.kafka_home,
+        web_port=free_port(),
+        app_id=name,
+        topic_events=f"{name}.events",
+        topic_dlq=f"{name}.events.dlq",
+        topic_ingested=f"{name}.ingested",
+        topic_alerts=f"{name}.alerts",
+        topic_rows=f"{name}.rows",
+        **overrides,
+    )
+
+
+def query_rows(settings: Settings, sql: str) -> list[dict[str, Any]]:
+    """Rows of a read-only query through the running worker, as dicts."""
+    reader = WorkerReader(settings)
+    try:
+        result = reader.query(sql, {})
+    finally:
+        reader.close()
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
 @pytest.fixture
 def start_worker(broker: Settings, tmp_path: Path) -> Iterator[WorkerFactory]:
     """Start background workers with unique topics, app id, chDB path and HTTP port.
@@ -56,20 +86,7 @@ def start_worker(broker: Settings, tmp_path: Path) -> Iterator[WorkerFactory]:
 
     def start(settings: Settings | None = None, **overrides: Any) -> Settings:
         if settings is None:
-            name = f"t{uuid.uuid4().hex[:10]}"
-            settings = Settings(
-                state_dir=tmp_path / name,
-                kafka_bootstrap=broker.kafka_bootstrap,
-                kafka_home=broker.kafka_home,
-                web_port=free_port(),
-                app_id=name,
-                topic_events=f"{name}.events",
-                topic_dlq=f"{name}.events.dlq",
-                topic_ingested=f"{name}.ingested",
-                topic_alerts=f"{name}.alerts",
-                topic_rows=f"{name}.rows",
-                **overrides,
-            )
+            settings = isolated_settings(broker, tmp_path, **overrides)
             asyncio.run(ensure_topics(settings))
         worker = LocalWorker(settings)
         worker.start()

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import WorkerFactory
-from tests.integration.test_alerts import publish, query, topic_messages
+from tests.integration.conftest import query_rows as query
+from tests.integration.test_alerts import publish, topic_messages
 from tests.scenarios import summary
 from tests.scenarios.agency14 import CONTRIBUTORS, EXPECTED, ORG, Change, lines
 

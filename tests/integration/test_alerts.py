@@ -16,10 +16,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from streams.publish import publish_lines, wait_until_processed
-from streams.reader import WorkerReader
 from streams.settings import Settings
 from tests.factories import raw
-from tests.integration.conftest import WorkerFactory
+from tests.integration.conftest import WorkerFactory, query_rows
 from tests.notify_support import HttpReceiver, http_receiver
 
 pytestmark = pytest.mark.integration
@@ -116,15 +115,6 @@ def topic_messages(settings: Settings) -> list[dict[str, Any]]:
     return asyncio.run(read())
 
 
-def query(settings: Settings, sql: str) -> list[dict[str, Any]]:
-    reader = WorkerReader(settings)
-    try:
-        result = reader.query(sql, {})
-    finally:
-        reader.close()
-    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
-
-
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -195,7 +185,7 @@ def test_alerts_fire_resolve_and_reach_only_their_audience(
         assert burn["alert_id"] == fired[0]["alert_id"], "a severity change keeps the id"
         assert burn["first_fired_at"].startswith("2026-03-03")
 
-        table = query(settings, "SELECT * FROM alerts FINAL ORDER BY alert_id")
+        table = query_rows(settings, "SELECT * FROM alerts FINAL ORDER BY alert_id")
         assert {r["alert_id"] for r in table} == {a["alert_id"] for a in fired}
         for row in table:
             message = by_subject[(row["pattern"], row["subject_id"])]
@@ -205,9 +195,9 @@ def test_alerts_fire_resolve_and_reach_only_their_audience(
         # Replaying every event changes nothing: no message, same table.
         publish(settings, agency())
         assert topic_messages(settings) == fired
-        assert query(settings, "SELECT * EXCEPT version FROM alerts FINAL ORDER BY alert_id") == [
-            {k: v for k, v in r.items() if k != "version"} for r in table
-        ]
+        assert query_rows(
+            settings, "SELECT * EXCEPT version FROM alerts FINAL ORDER BY alert_id"
+        ) == [{k: v for k, v in r.items() if k != "version"} for r in table]
 
         # A re-plan to 1,000 hours resolves budget_burn; a decision names it.
         publish(
@@ -239,7 +229,7 @@ def test_alerts_fire_resolve_and_reach_only_their_audience(
         assert resolved["alert_id"] == burn["alert_id"]
         assert resolved["status"] == "resolved"
         assert resolved["resolved_at"].startswith(WEEK_5)
-        [linked] = query(settings, "SELECT * FROM ops_alert_decisions")
+        [linked] = query_rows(settings, "SELECT * FROM ops_alert_decisions")
         assert (linked["alert_id"], linked["decision_id"]) == (burn["alert_id"], "d-rescope")
         assert linked["status"] == "resolved"
 
@@ -247,12 +237,12 @@ def test_alerts_fire_resolve_and_reach_only_their_audience(
         ops_messages = [a for a in after if a["audience"] == "ops"]
         assert ops_messages
         assert_names_no_contributor(ops_messages, "the ops messages on the alerts topic")
-        assert_names_no_contributor(query(settings, "SELECT * FROM ops_alerts"), "ops_alerts")
+        assert_names_no_contributor(query_rows(settings, "SELECT * FROM ops_alerts"), "ops_alerts")
         assert_names_no_contributor(
-            query(settings, "SELECT * FROM ops_alert_decisions"), "ops_alert_decisions"
+            query_rows(settings, "SELECT * FROM ops_alert_decisions"), "ops_alert_decisions"
         )
         assert not [
-            r for r in query(settings, "SELECT * FROM ops_alerts") if r["audience"] != "ops"
+            r for r in query_rows(settings, "SELECT * FROM ops_alerts") if r["audience"] != "ops"
         ]
 
         # Delivery: ops get every ops change and nothing else; ana gets only her own.

@@ -18,11 +18,10 @@ import pytest
 
 from streams.decide import cmd_decide
 from streams.publish import publish_lines, wait_until_processed
-from streams.reader import WorkerReader
 from streams.review.commands import cmd_review
 from streams.review.data import ReviewWeek
 from streams.settings import Settings
-from tests.integration.conftest import WorkerFactory
+from tests.integration.conftest import WorkerFactory, query_rows
 from tests.scenarios.agency14 import CONTRIBUTORS, ORG, events
 
 pytestmark = pytest.mark.integration
@@ -35,15 +34,6 @@ def without_grounded_decisions() -> list[bytes]:
         for e in events()
         if not (e["type"] == "decision.recorded" and e.get("alert_ids"))
     ]
-
-
-def query(settings: Settings, sql: str) -> list[dict[str, Any]]:
-    reader = WorkerReader(settings)
-    try:
-        result = reader.query(sql, {})
-    finally:
-        reader.close()
-    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
 
 def review(settings: Settings, out: Path, **options: Any) -> tuple[str, str]:
@@ -75,7 +65,7 @@ def test_review_and_decide_on_a_running_worker(
     )
     asyncio.run(wait_until_processed(settings, result, timeout=300))
 
-    firing = query(
+    firing = query_rows(
         settings,
         "SELECT alert_id, pattern, subject_id FROM ops_alerts WHERE status = 'firing' "
         "ORDER BY pattern, subject_id",
@@ -137,13 +127,13 @@ def test_review_and_decide_on_a_running_worker(
     decision_id = out.strip().splitlines()[-1]
     assert decision_id.startswith("d-")
     assert "not-fired-yet" in err and "warning" in err
-    [stored] = query(
+    [stored] = query_rows(
         settings, "SELECT * FROM decisions FINAL WHERE kind = 'rescope' AND note != ''"
     )
     assert stored["decision_id"] == decision_id
     assert sorted(stored["alert_ids"]) == sorted([comet, "not-fired-yet"])
     assert stored["decided_at"].startswith("2026-04-13T09:00:00"), "the org's event-time now"
-    [gap] = query(settings, "SELECT status FROM ops_alerts WHERE pattern = 'decision_gap'")
+    [gap] = query_rows(settings, "SELECT status FROM ops_alerts WHERE pattern = 'decision_gap'")
     assert gap["status"] == "resolved"
 
     after_html, after_markdown = review(settings, tmp_path / "after")

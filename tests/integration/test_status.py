@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from streams.publish import publish_lines
 from streams.settings import Settings
 from streams.topics import ensure_topics
 from tests.factories import raw
-from tests.integration.conftest import WorkerFactory, free_port
+from tests.integration.conftest import WorkerFactory, isolated_settings
 from tests.integration.test_alerts import publish, routing_file
 from tests.notify_support import http_receiver
 
@@ -126,20 +125,7 @@ def test_status_exits_1_while_a_stage_cannot_write(
 ) -> None:
     """A stream worker whose rows topic refuses every message (64-byte limit): its ingest
     stage retries the batch, and status says so."""
-    name = f"t{uuid.uuid4().hex[:10]}"
-    settings = Settings(
-        state_dir=tmp_path / name,
-        kafka_bootstrap=broker.kafka_bootstrap,
-        kafka_home=broker.kafka_home,
-        web_port=free_port(),
-        app_id=name,
-        role="stream",
-        topic_events=f"{name}.events",
-        topic_dlq=f"{name}.events.dlq",
-        topic_ingested=f"{name}.ingested",
-        topic_alerts=f"{name}.alerts",
-        topic_rows=f"{name}.rows",
-    )
+    settings = isolated_settings(broker, tmp_path, role="stream")
     asyncio.run(_create_tiny_topic(settings, settings.topic_rows))
     asyncio.run(ensure_topics(settings))
     start_worker(settings)
