@@ -163,11 +163,13 @@ def _grouped_alerts(alerts: Sequence[AlertView], is_new: Any, level: int) -> lis
     return blocks
 
 
-def _resolved_table(alerts: Sequence[AlertView]) -> Block:
+def _alerts_table(alerts: Sequence[AlertView], empty: str, last: str) -> Block:
+    """A table of alerts with when they fired and resolved; `last` names the final column
+    (`summary` or `status`)."""
     if not alerts:
-        return Para("No alert resolved in the week.")
+        return Para(empty)
     return TableBlock(
-        ["pattern", "subject", "severity", "first fired", "resolved", "summary"],
+        ["pattern", "subject", "severity", "first fired", "resolved", last],
         [
             [
                 a.pattern,
@@ -175,30 +177,19 @@ def _resolved_table(alerts: Sequence[AlertView]) -> Block:
                 a.severity,
                 _day(a.first_fired_at),
                 _day(a.resolved_at),
-                a.summary,
+                a.summary if last == "summary" else a.status,
             ]
             for a in alerts
         ],
     )
+
+
+def _resolved_table(alerts: Sequence[AlertView]) -> Block:
+    return _alerts_table(alerts, "No alert resolved in the week.", "summary")
 
 
 def _history_table(alerts: Sequence[AlertView]) -> Block:
-    if not alerts:
-        return Para("No ops alert fired in the last 8 weeks.")
-    return TableBlock(
-        ["pattern", "subject", "severity", "first fired", "resolved", "status"],
-        [
-            [
-                a.pattern,
-                a.subject,
-                a.severity,
-                _day(a.first_fired_at),
-                _day(a.resolved_at) if a.resolved_at else "",
-                a.status,
-            ]
-            for a in alerts
-        ],
-    )
+    return _alerts_table(alerts, "No ops alert fired in the last 8 weeks.", "status")
 
 
 # --- the ops document --------------------------------------------------------------------
