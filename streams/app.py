@@ -33,6 +33,7 @@ from streams.ingest import IngestStage
 from streams.notifier import Notifier
 from streams.row_sinks import RowSink, SinkStage, TopicRows, WarehouseRows
 from streams.settings import Settings
+from streams.state_writer import StateWriter
 from streams.table_cache import CachedTable
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,10 @@ class Pipeline:
             extra_topic_configs={"max.message.bytes": str(STATE_MESSAGE_MAX_BYTES)},
         )
         self.state = CachedTable(self.table)
+        self.state_writer = StateWriter(
+            self.table, settings.kafka_bootstrap, STATE_MESSAGE_MAX_BYTES
+        )
+        self.app.service(self.state_writer)  # type: ignore[arg-type]
         self.alerting = (
             Alerting(load_policy(settings.policy_file)) if settings.alerts_enabled else None
         )
@@ -166,13 +171,18 @@ class Pipeline:
             for table, table_rows in rows.items():
                 batch[table] += table_rows
         await self._write_rows(batch)
+        # The state's changelog records must be acknowledged before the next take lets
+        # Faust commit the messages they came from.
+        await self.state_writer.flush()
         metrics.FRESHNESS.applied(self.take_event_times)
         self.take_event_times = metrics.EventTimes()
         await self._send_alerts([a for found in alerts.values() for a in found])
         for partition, found in alerts.items():
             if found:
-                _use_partition_of(by_partition[partition][-1])
-                Alerting.sent(self.state, found)
+                state = BufferedStore(self.state)
+                Alerting.sent(state, found)
+                await self._flush(state, partition)
+        await self.state_writer.flush()
 
     async def _fold_partition(self, messages: list[EventT]) -> tuple[TableRows, list[Alert]]:
         """Fold one partition's batch messages; return the rows of what they changed and
@@ -207,7 +217,7 @@ class Pipeline:
             now = org.now(state, o)
             if now is not None:
                 self.take_event_times.see(o, now, events=0)
-        await self._flush(state, messages[-1])
+        await self._flush(state, messages[-1].message.partition)
         self.projected_events += count
         metrics.PROJECTED_EVENTS.inc(count)
         _use_partition_of(messages[-1])  # the rows read the table too
@@ -216,16 +226,13 @@ class Pipeline:
         rows["alerts"] = [alert_row(alert, version) for alert in alerts]
         return rows, alerts
 
-    async def _flush(self, state: BufferedStore, current: EventT) -> None:
-        """Write the buffered keys to the table as `BufferedStore.flush` does, with a turn of
-        the loop every TURN_EVERY_KEYS keys."""
-        keys = state.write_order()
-        for start in range(0, len(keys), TURN_EVERY_KEYS):
-            if start:
-                await asyncio.sleep(0)
-            _use_partition_of(current)
-            for key in keys[start : start + TURN_EVERY_KEYS]:
-                state.backing[key] = state.pending[key]
+    async def _flush(self, state: BufferedStore, partition: int) -> None:
+        """Write the buffered keys of a partition to the table in `BufferedStore` write
+        order, in one batch (`StateWriter`), and keep them in the read cache."""
+        items = [(key, state.pending[key]) for key in state.write_order()]
+        await self.state_writer.write(partition, items, TURN_EVERY_KEYS)
+        for key, value in items:
+            self.state.remember(key, value)
         state.pending.clear()
 
     async def _write_rows(self, batch: TableRows) -> None:
@@ -236,10 +243,6 @@ class Pipeline:
             "projection",
         )
         self.last_projection_write = dt.datetime.now(dt.UTC)
-        # Table writes queue changelog messages in Faust's producer buffer, which drains
-        # far slower than the folds fill it; left alone it grows without bound (and holds
-        # the commit back). Wait for it here, while the ingest stage keeps running.
-        await self.app.producer.buffer.flush()
 
     async def _send_alerts(self, alerts: list[Alert]) -> None:
         """Put each alert change on the alerts topic (key alert_id) and wait for the acks."""

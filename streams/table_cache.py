@@ -28,7 +28,7 @@ class CachedTable(MutableMapping[str, Any]):
             value = self.table.get(key, _MISSING)
             if value is _MISSING:
                 return default
-            self._remember(key, value)
+            self.remember(key, value)
         return value
 
     def __getitem__(self, key: str) -> Any:
@@ -39,7 +39,7 @@ class CachedTable(MutableMapping[str, Any]):
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.table[key] = value
-        self._remember(key, value)
+        self.remember(key, value)
 
     def __delitem__(self, key: str) -> None:
         del self.table[key]
@@ -55,7 +55,8 @@ class CachedTable(MutableMapping[str, Any]):
         """Forget every cached value (call when partitions are revoked)."""
         self._cache.clear()
 
-    def _remember(self, key: str, value: Any) -> None:
+    def remember(self, key: str, value: Any) -> None:
+        """Cache a value written to the table by other means (`StateWriter`)."""
         if len(self._cache) >= self.max_keys:
             self._cache.clear()
         self._cache[key] = value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shutil
 from collections import Counter
 from typing import Any
 
@@ -14,10 +15,11 @@ from aiokafka import AIOKafkaConsumer
 from streams.localstack import LocalWorker
 from streams.publish import PublishResult, outcome, publish_lines, wait_until_processed
 from streams.reader import WorkerReader, worker_health
-from streams.sample import sample_lines
+from streams.sample import MALFORMED, sample_lines
 from streams.settings import Settings
 from tests.factories import body, raw
 from tests.integration.conftest import WorkerFactory
+from tests.integration.test_rebuild import table_contents
 
 pytestmark = pytest.mark.integration
 
@@ -224,6 +226,54 @@ def test_amendments_after_a_restart_replace_entries_instead_of_adding(
         ],
     )
     assert day_rows(settings) == {("ana", 150, 120, 2), ("ben", 0, 0, 0)}
+
+
+def projection_tables(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
+    reader = WorkerReader(settings)
+    try:
+        return table_contents(reader.query)
+    finally:
+        reader.close()
+
+
+def later_changes(first: list[bytes]) -> list[bytes]:
+    """Amendments (a new day and minutes) and deletions of entries in `first`, newer than
+    their revisions there, plus a replay of `first`'s own last lines."""
+    changes = []
+    entries = [orjson.loads(line) for line in first if b'"time.logged"' in line]
+    for n, event in enumerate(entries[::5]):
+        amended = {**event, "event_id": f"later-{n}", "revision": event.get("revision", 1) + 5}
+        if n % 3 == 0:
+            amended = {k: amended[k] for k in ("event_id", "occurred_at", "org_id", "entry_id")}
+            changes.append({**amended, "type": "time.deleted", "revision": 9})
+        else:
+            changes.append({**amended, "minutes": 17 + n, "billable": n % 2 == 0})
+    return [orjson.dumps(c) for c in changes] + first[-10:]
+
+
+def test_state_lost_on_disk_comes_back_from_the_changelog(start_worker: WorkerFactory) -> None:
+    """The projection state is written in batches (streams/state_writer.py) that Faust's own
+    recovery must read back: with its RocksDB files gone, a restarted worker restores the
+    state from the changelog, and later amendments and deletions of earlier entries give
+    the tables of a worker that never stopped."""
+    valid = [line for line in sample_lines() if line not in MALFORMED]
+    first, rest = valid[: len(valid) // 2], valid[len(valid) // 2 :]
+    later = rest + later_changes(first)
+
+    clean = start_worker()
+    publish(clean, first + later)
+    expected = projection_tables(clean)
+
+    settings = start_worker()
+    publish(settings, first)
+    assert LocalWorker(settings).stop()
+    shutil.rmtree(settings.state_dir / "faust")
+    start_worker(settings)
+    publish(settings, later)
+    actual = projection_tables(settings)
+
+    assert actual == expected
+    assert len(expected["contributor_daily"]) > 10
 
 
 def day_rows(settings: Settings) -> set[tuple[Any, ...]]:
