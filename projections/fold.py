@@ -55,8 +55,9 @@ class Touched:
     clock_moved: set[str] = field(default_factory=set)
     """Orgs whose event-time now moved: open blocks, open handoffs and every project status
     are written again, since their hours and shares run with the clock."""
-    costs_changed: set[str] = field(default_factory=set)
-    """Orgs with a new profile (a cost rate may have changed for past work_dates)."""
+    costs_changed: dict[tuple[str, str], dt.date] = field(default_factory=dict)
+    """Per (org_id, contributor_id) with a new profile, the earliest date it is valid
+    from: their cost rate may have changed for work_dates from then on."""
     decisions: set[OrgKey] = field(default_factory=set)
     """Decisions recorded (org_id, decision_id)."""
 
@@ -70,7 +71,8 @@ class Touched:
         self.tasks |= other.tasks
         self.handoffs |= other.handoffs
         self.clock_moved |= other.clock_moved
-        self.costs_changed |= other.costs_changed
+        for key, since in other.costs_changed.items():
+            self.costs_changed[key] = min(since, self.costs_changed.get(key, since))
         self.decisions |= other.decisions
 
     def orgs(self) -> set[str]:
@@ -79,7 +81,7 @@ class Touched:
         for keys in (self.project_weeks_since, self.projects, self.tasks, self.handoffs):
             found |= {o for o, _id in keys}
         found |= {o for o, _id in self.decisions}
-        return found | self.clock_moved | self.costs_changed
+        return found | self.clock_moved | {o for o, _c in self.costs_changed}
 
     def add_project_weeks(self, org_id: str, project_id: str, since: dt.date) -> None:
         """The project's weeks with time logged, from the week of `since` on, and its status.
@@ -117,7 +119,10 @@ def apply(store: Store, event: BaseEvent, touched: Touched) -> None:
     elif isinstance(event, ContributorProfiled):
         reference.apply_profile(store, event)
         _seen(store, touched, o, event.contributor_id, event.valid_from, today)
-        touched.costs_changed.add(o)
+        key = (o, event.contributor_id)
+        touched.costs_changed[key] = min(
+            event.valid_from, touched.costs_changed.get(key, event.valid_from)
+        )
         for project in projects.projects(store, o):
             touched.add_project_weeks(o, project, event.valid_from)
     elif isinstance(event, ContributorTimeOff):

@@ -115,7 +115,7 @@ class ProjectDays:
     """Reads project days from a store, memoising each (org, project, work_date).
 
     The memo belongs to one reader (the worker's projector or a rebuild); `forget_days`
-    and `forget_org` drop what a change of contributor days or profiles made stale, project
+    and `forget_costs` drop what a change of contributor days or profiles made stale, project
     by project, so a batch recomputes only the project days its entries are on.
     """
 
@@ -152,15 +152,21 @@ class ProjectDays:
                 if memo.pop(project_id, None) is not None and (org_id, project_id) in self._days:
                     self._dirty.setdefault((org_id, project_id), set()).add(work_date)
 
-    def forget_org(self, org_id: str) -> None:
-        """Drop the org's memo (a profile, and so a cost rate, changed)."""
-        for key in [k for k in self._memo if k[0] == org_id]:
-            del self._memo[key]
-        for key in [k for k in self._days if k[0] == org_id]:
-            del self._days[key]
-            self._dirty.pop(key, None)
-        for key in [k for k in self._parts if k[0] == org_id]:
-            del self._parts[key]
+    def forget_costs(self, org_id: str, contributor_id: str, since: dt.date) -> None:
+        """Drop what a new profile of a contributor, valid from `since`, made stale: their
+        parts of the days from `since` on, and those days' figures of the projects they
+        had hours on (cost rates apply by date)."""
+        first = since.isoformat()
+        for (o, iso), parts in self._parts.items():
+            if o == org_id and iso >= first:
+                parts.pop(contributor_id, None)
+        for (o, iso), memo in self._memo.items():
+            if o != org_id or iso < first:
+                continue
+            for project_id in [p for p, m in memo.items() if contributor_id in m.contributors]:
+                del memo[project_id]
+                if (o, project_id) in self._days:
+                    self._dirty.setdefault((o, project_id), set()).add(iso)
 
     def clear(self) -> None:
         """Drop the whole memo."""
@@ -186,7 +192,19 @@ class ProjectDays:
         stored: list[str] = self.store.get(dates_key(org_id, project_id)) or []
         cached = self._days.get(key)
         dirty = self._dirty.pop(key, set())
-        # The dates index only grows, so its length tells whether a date was added.
+        # The dates index only grows and stays sorted, so its length tells whether a date
+        # was added, and when the last date listed before is still at its place, the new
+        # dates all came after it.
+        if cached is not None and cached[0] != len(stored) and cached[1]:
+            count, listed, index = cached
+            if count < len(stored) and stored[count - 1] == listed[-1].work_date.isoformat():
+                added = [
+                    self.day(org_id, project_id, dt.date.fromisoformat(d))[0]
+                    for d in stored[count:]
+                ]
+                index = {**index, **{d: count + i for i, d in enumerate(stored[count:])}}
+                cached = (len(stored), [*listed, *added], index)
+                self._days[key] = cached
         if cached is not None and cached[0] == len(stored):
             _count, found, index = cached
             if not dirty:

@@ -73,8 +73,8 @@ class Snapshots:
         self.project_days.store = store
         if not days_current:
             self.project_days.forget_days(touched.days)
-            for org_id in touched.costs_changed:
-                self.project_days.forget_org(org_id)
+            for (org_id, contributor_id), since in touched.costs_changed.items():
+                self.project_days.forget_costs(org_id, contributor_id, since)
         result: TableRows = {table: [] for table in PROJECTION_TABLES}
         result["contributor_daily"] = [
             contributor_day_row(contributor_daily.day(store, key), self.first_look, version)

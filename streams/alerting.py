@@ -98,8 +98,9 @@ class Alerting:
         previous = store.get(clock_key(org_id))
         self.project_days.store = store
         self.project_days.forget_days(touched.days)
-        if org_id in touched.costs_changed:
-            self.project_days.forget_org(org_id)
+        for (o, contributor_id), since in touched.costs_changed.items():
+            if o == org_id:
+                self.project_days.forget_costs(org_id, contributor_id, since)
         findings = evaluate(
             store,
             org_id,
