@@ -7,7 +7,7 @@ import datetime as dt
 
 def utc_iso(moment: dt.datetime) -> str:
     """A fixed-width UTC timestamp, so that string order is time order."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def week_start(day: dt.date) -> dt.date:

@@ -28,18 +28,23 @@ class BufferedStore(MutableMapping[str, Any]):
     def __init__(self, backing: MutableMapping[str, Any]) -> None:
         self.backing = backing
         self.pending: dict[str, Any] = {}
+        self._read: dict[str, Any] = {}
+        """What was read from the backing store (or found missing) during the batch: the
+        folds read a key several times, and nothing else writes the backing store."""
 
     def __getitem__(self, key: str) -> Any:
-        value = self.pending.get(key, _MISSING)
+        value = self.get(key, _MISSING)
         if value is _MISSING:
-            return self.backing[key]
+            raise KeyError(key)
         return value
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self.pending.get(key, _MISSING)
         if value is _MISSING:
-            return self.backing.get(key, default)
-        return value
+            value = self._read.get(key, _MISSING)
+            if value is _MISSING:
+                value = self._read[key] = self.backing.get(key, _MISSING)
+        return default if value is _MISSING else value
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.pending[key] = value
@@ -66,4 +71,5 @@ class BufferedStore(MutableMapping[str, Any]):
         for key in keys:
             self.backing[key] = self.pending[key]
         self.pending.clear()
+        self._read.clear()
         return len(keys)

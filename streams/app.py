@@ -33,7 +33,7 @@ from streams.ingest import IngestStage
 from streams.notifier import Notifier
 from streams.row_sinks import RowSink, SinkStage, TopicRows, WarehouseRows
 from streams.settings import Settings
-from streams.state_writer import StateWriter
+from streams.state_writer import StateWriter, fast_reader
 from streams.table_cache import CachedTable
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,11 @@ class Pipeline:
             # at most its entries); the headroom keeps a large day from being refused.
             extra_topic_configs={"max.message.bytes": str(STATE_MESSAGE_MAX_BYTES)},
         )
-        self.state = CachedTable(self.table)
+        # Entry records are read about once (when their events come): 1M of them decoded
+        # held most of the worker's memory on `make bench`.
+        self.state = CachedTable(
+            self.table, uncached_prefixes=("entry|",), read=fast_reader(self.table)
+        )
         self.state_writer = StateWriter(
             self.table, settings.kafka_bootstrap, STATE_MESSAGE_MAX_BYTES
         )

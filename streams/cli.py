@@ -252,8 +252,10 @@ def _worker_holds_database(settings: Settings) -> bool:
 
 def cmd_rebuild(settings: Settings, _args: argparse.Namespace) -> int:
     """Recompute the projection tables from `events`, with a progress bar."""
+    from streams.gc_tuning import collect_less_often
     from streams.rebuild import rebuild
 
+    collect_less_often()
     if _worker_holds_database(settings):
         errors.print(
             "[red]the running worker holds the embedded database[/red]: stop it first "

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import rocksdict
@@ -38,6 +38,26 @@ log = logging.getLogger(__name__)
 
 RECORD_BATCH_BYTES = 1024 * 1024
 """Target size of one changelog record batch (a larger single value gets its own batch)."""
+
+
+MISSING: Any = object()
+"""What `fast_reader`'s function returns for a key the table does not have."""
+
+
+def fast_reader(table: TableT[Any, Any]) -> Callable[[str], Any]:
+    """A function reading a key of the table (MISSING when absent) straight from its store
+    for the partition of the current event, as the table does, without the table's
+    mapping layers (a missing key costs an exception and a second lookup there)."""
+    store: Any = table.data
+    encode_key = store._encode_key
+    decode_value = store._decode_value
+    get = store._get
+
+    def read(key: str) -> Any:
+        value = get(encode_key(key))
+        return MISSING if value is None else decode_value(value)
+
+    return read
 
 
 class StateWriter(Service):

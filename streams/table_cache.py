@@ -8,24 +8,39 @@ when it is cleared.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
-_MISSING = object()
+from streams.state_writer import MISSING as _MISSING
 
 
 class CachedTable(MutableMapping[str, Any]):
-    """Write-through cache of a table's values, bounded by `max_keys` (cleared when full)."""
+    """Write-through cache of a table's values, bounded by `max_keys` (cleared when full).
 
-    def __init__(self, table: MutableMapping[str, Any], max_keys: int = 500_000) -> None:
+    Keys starting with one of `uncached_prefixes` are read from the table every time:
+    for keys read about once each (a time entry's record, read when its events come),
+    caching holds memory without saving reads.
+    """
+
+    def __init__(
+        self,
+        table: MutableMapping[str, Any],
+        max_keys: int = 500_000,
+        uncached_prefixes: tuple[str, ...] = (),
+        read: Callable[[str], Any] | None = None,
+    ) -> None:
+        """`read(key)` reads the table, returning `missing` for an absent key (by default
+        `table.get`)."""
         self.table = table
+        self._read_table = read or (lambda key: table.get(key, _MISSING))
         self.max_keys = max_keys
+        self.uncached_prefixes = uncached_prefixes
         self._cache: dict[str, Any] = {}
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self._cache.get(key, _MISSING)
         if value is _MISSING:
-            value = self.table.get(key, _MISSING)
+            value = self._read_table(key)
             if value is _MISSING:
                 return default
             self.remember(key, value)
@@ -57,6 +72,8 @@ class CachedTable(MutableMapping[str, Any]):
 
     def remember(self, key: str, value: Any) -> None:
         """Cache a value written to the table by other means (`StateWriter`)."""
+        if self.uncached_prefixes and key.startswith(self.uncached_prefixes):
+            return
         if len(self._cache) >= self.max_keys:
             self._cache.clear()
         self._cache[key] = value

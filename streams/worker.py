@@ -8,16 +8,17 @@ import logging
 import faust
 
 from streams.app import Pipeline
+from streams.gc_tuning import collect_less_often
 from streams.logs import configure_logging
 from streams.settings import Settings
 from streams.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 
-
 def run_worker(settings: Settings) -> None:
     """Create missing topics, then run the Faust worker in the foreground until SIGTERM/SIGINT."""
     asyncio.run(ensure_topics(settings))
+    collect_less_often()
     pipeline = Pipeline(settings)
     worker = faust.Worker(
         pipeline.app,

@@ -48,3 +48,16 @@ def test_cached_table_writes_through_and_forgets_on_request() -> None:
     assert table["b"] == 3 and cached.get("b") == 3
     cached["c"] = 4  # over max_keys: the cache starts over, values stay right
     assert [cached[k] for k in "abc"] == [2, 3, 4]
+
+
+def test_cached_table_reads_uncached_prefixes_from_the_table_every_time() -> None:
+    from streams.table_cache import CachedTable
+
+    table: dict[str, Any] = {"entry|1": 1, "day|1": 1}
+    cached = CachedTable(table, uncached_prefixes=("entry|",))
+    assert cached.get("entry|1") == 1 and cached.get("day|1") == 1
+    table["entry|1"] = table["day|1"] = 2
+    assert cached["entry|1"] == 2 and cached["day|1"] == 1
+    cached["entry|2"] = 3
+    del table["entry|2"]
+    assert cached.get("entry|2") is None
