@@ -15,9 +15,10 @@ Definitions (contract section 2):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from projections.reference import Plan
@@ -81,14 +82,44 @@ def earned_revenue(plan: Plan, consumed_hours: float, billable_hours: float) -> 
     return 0.0
 
 
-def status(org_id: str, plan: Plan, days: Iterable[ProjectDay], today: dt.date) -> ProjectStatus:
-    """The project's status as of `today` (event time), under its current plan."""
-    days = list(days)
-    consumed = sum(d.hours for d in days)
-    billable = sum(d.billable_hours for d in days)
-    cost = sum(d.cost for d in days)
+@dataclass(frozen=True, slots=True)
+class DayTotals:
+    """Sums over a project's days (summed oldest first, so a memoised total equals a fresh
+    one to the last bit)."""
+
+    hours: float
+    billable_hours: float
+    cost: float
+    uncosted_hours: float
+
+    @classmethod
+    def of(cls, days: Sequence[ProjectDay]) -> DayTotals:
+        """The totals of `days`."""
+        return cls(
+            sum(d.hours for d in days),
+            sum(d.billable_hours for d in days),
+            sum(d.cost for d in days),
+            sum(d.uncosted_hours for d in days),
+        )
+
+
+def status(
+    org_id: str,
+    plan: Plan,
+    days: Sequence[ProjectDay],
+    today: dt.date,
+    totals: DayTotals | None = None,
+) -> ProjectStatus:
+    """The project's status as of `today` (event time), under its current plan.
+
+    `days` are the project's days oldest first; `totals` their sums when known."""
+    sums = totals or DayTotals.of(days)
+    consumed = sums.hours
+    billable = sums.billable_hours
+    cost = sums.cost
     window_start = today - dt.timedelta(days=BURN_WINDOW_DAYS - 1)
-    recent = sum(d.hours for d in days if window_start <= d.work_date <= today)
+    first = bisect.bisect_left(days, window_start, key=_work_date)
+    recent = sum(d.hours for d in days[first:] if d.work_date <= today)
     burn_per_week = recent / (BURN_WINDOW_DAYS / 7)
     revenue = earned_revenue(plan, consumed, billable)
     return ProjectStatus(
@@ -107,12 +138,16 @@ def status(org_id: str, plan: Plan, days: Iterable[ProjectDay], today: dt.date) 
         run_out_date=run_out_date(plan.planned_hours - consumed, burn_per_week, today),
         earned_revenue=revenue,
         cost=cost,
-        uncosted_hours=sum(d.uncosted_hours for d in days),
+        uncosted_hours=sums.uncosted_hours,
         margin=(revenue - cost) / revenue if revenue > 0 else None,
         target_margin=plan.target_margin,
         scope_creep=consumed >= SCOPE_CREEP_SHARE * plan.planned_hours,
         currency=plan.currency,
     )
+
+
+def _work_date(day: ProjectDay) -> dt.date:
+    return day.work_date
 
 
 def run_out_date(remaining_hours: float, burn_per_week: float, today: dt.date) -> dt.date | None:

@@ -23,7 +23,7 @@ from events.models import TimeLogged
 from projections import reference
 from projections.clock import week_start
 from projections.contributor_daily import EntryOnDay, Store, read_day
-from projections.project_status import ProjectDay, earned_revenue
+from projections.project_status import DayTotals, ProjectDay, earned_revenue
 from projections.store import sync_member
 
 _WEEK = dt.timedelta(weeks=1)
@@ -131,6 +131,9 @@ class ProjectDays:
         self._parts: dict[tuple[str, str], dict[str, dict[str, _Part]]] = {}
         """Per (org, work_date), per contributor: their part of each project's figures,
         so a changed contributor day is read once, not once per project on that day."""
+        self._totals: dict[tuple[str, str], tuple[list[ProjectDay], DayTotals]] = {}
+        """Per (org, project): the sums of its days, with the day list they are of (a
+        changed list is a new list)."""
         self._latest: dict[str, str] = {}
         """Per org, the latest work_date whose parts were read (for pruning)."""
 
@@ -172,6 +175,7 @@ class ProjectDays:
         """Drop the whole memo."""
         self._memo.clear()
         self._days.clear()
+        self._totals.clear()
         self._dirty.clear()
         self._parts.clear()
         self._latest.clear()
@@ -185,6 +189,16 @@ class ProjectDays:
             found = self._compute(org_id, project_id, work_date)
             by_project[project_id] = found
         return found.figures, len(found.contributors)
+
+    def totals(self, org_id: str, project_id: str) -> tuple[list[ProjectDay], DayTotals]:
+        """The project's days (as `days`) and their sums, memoised with them."""
+        found = self.days(org_id, project_id)
+        known = self._totals.get((org_id, project_id))
+        if known is not None and known[0] is found:
+            return found, known[1]
+        totals = DayTotals.of(found)
+        self._totals[(org_id, project_id)] = (found, totals)
+        return found, totals
 
     def days(self, org_id: str, project_id: str) -> list[ProjectDay]:
         """Every day the project ever had time logged on, oldest first (do not modify)."""
@@ -287,20 +301,21 @@ class ProjectDays:
 
     def week(self, org_id: str, project_id: str, monday: dt.date) -> ProjectWeek:
         """The project's week: hours, cost and the revenue the week earned."""
-        all_days = dates(self.store, org_id, project_id)
+        listed = self.days(org_id, project_id)
         sunday = monday + dt.timedelta(days=6)
-        before = [self.day(org_id, project_id, d)[0] for d in all_days if d < monday]
+        first = bisect.bisect_left(listed, monday, key=_work_date)
+        end = bisect.bisect_right(listed, sunday, key=_work_date)
+        before = listed[:first]
         contributors: set[str] = set()
         week_days: list[ProjectDay] = []
         latest: dt.datetime | None = None
-        for d in all_days:
-            if monday <= d <= sunday:
-                self.day(org_id, project_id, d)
-                memo = self._memo[(org_id, d.isoformat())][project_id]
-                week_days.append(memo.figures)
-                contributors |= memo.contributors
-                if memo.latest and (latest is None or memo.latest > latest):
-                    latest = memo.latest
+        for day in listed[first:end]:
+            self.day(org_id, project_id, day.work_date)
+            memo = self._memo[(org_id, day.work_date.isoformat())][project_id]
+            week_days.append(memo.figures)
+            contributors |= memo.contributors
+            if memo.latest and (latest is None or memo.latest > latest):
+                latest = memo.latest
         end_of_week = dt.datetime.combine(sunday, dt.time.max, dt.UTC)
         plan = reference.plan_at(self.store, org_id, project_id, end_of_week)
         hours = sum(d.hours for d in week_days)
@@ -326,6 +341,10 @@ class ProjectDays:
             uncosted_hours=sum(d.uncosted_hours for d in week_days),
             computed_at=latest or dt.datetime.combine(monday, dt.time(), dt.UTC),
         )
+
+
+def _work_date(day: ProjectDay) -> dt.date:
+    return day.work_date
 
 
 def weeks_of(store: Store, org_id: str, project_id: str, since: dt.date) -> set[dt.date]:

@@ -118,8 +118,8 @@ class Snapshots:
         plan = reference.plan_at(self.store, org_id, project_id, now)
         if plan is None or now is None:
             return []
-        days = self.project_days.days(org_id, project_id)
-        status = project_status.status(org_id, plan, days, now.date())
+        days, totals = self.project_days.totals(org_id, project_id)
+        status = project_status.status(org_id, plan, days, now.date(), totals)
         return [project_status_row(status, plan, now, version)]
 
     def _blocked_rows(self, org_id: str, task_id: str, version: int) -> list[tuple[object, ...]]:

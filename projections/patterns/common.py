@@ -128,16 +128,11 @@ class Context:
         if project_id not in self._statuses:
             assert self.project_days is not None  # set in __post_init__
             plan = reference.plan_at(self.store, self.org_id, project_id, self.now)
-            self._statuses[project_id] = (
-                None
-                if plan is None
-                else status(
-                    self.org_id,
-                    plan,
-                    self.project_days.days(self.org_id, project_id),
-                    self.today,
-                )
-            )
+            found = None
+            if plan is not None:
+                days, totals = self.project_days.totals(self.org_id, project_id)
+                found = status(self.org_id, plan, days, self.today, totals)
+            self._statuses[project_id] = found
         return self._statuses[project_id]
 
     def open_blocks(self) -> dict[str, list[BlockedInterval]]:
