@@ -84,8 +84,8 @@ def earned_revenue(plan: Plan, consumed_hours: float, billable_hours: float) -> 
 
 @dataclass(frozen=True, slots=True)
 class DayTotals:
-    """Sums over a project's days (summed oldest first, so a memoised total equals a fresh
-    one to the last bit)."""
+    """Sums over a project's days, each the exact sum rounded once (`math.fsum`), so it
+    does not depend on the order or the way the days were gathered."""
 
     hours: float
     billable_hours: float
@@ -96,10 +96,10 @@ class DayTotals:
     def of(cls, days: Sequence[ProjectDay]) -> DayTotals:
         """The totals of `days`."""
         return cls(
-            sum(d.hours for d in days),
-            sum(d.billable_hours for d in days),
-            sum(d.cost for d in days),
-            sum(d.uncosted_hours for d in days),
+            math.fsum(d.hours for d in days),
+            math.fsum(d.billable_hours for d in days),
+            math.fsum(d.cost for d in days),
+            math.fsum(d.uncosted_hours for d in days),
         )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -111,6 +112,64 @@ class _Memo:
     """Event time of the latest change of the project's entries on the day."""
 
 
+@dataclass(slots=True)
+class _Listed:
+    """A project's days as last listed: each date's position, and each figure as a column
+    of floats, so its sum costs one `math.fsum` (exact, whatever way the list was built)."""
+
+    days: list[ProjectDay]
+    index: dict[str, int]
+    columns: tuple[list[float], list[float], list[float], list[float]]
+    _sums: DayTotals | None = None
+
+    @classmethod
+    def of(cls, days: list[ProjectDay], index: dict[str, int]) -> _Listed:
+        """The listing of `days` (oldest first) at `index`."""
+        return cls(days, index, _columns(days))
+
+    def extended(self, dates: list[str], added: list[ProjectDay]) -> _Listed:
+        """A new listing with `added` (on `dates`, all after the last one) at the end."""
+        start = len(self.days)
+        more = _columns(added)
+        return _Listed(
+            [*self.days, *added],
+            {**self.index, **{d: start + i for i, d in enumerate(dates)}},
+            (
+                self.columns[0] + more[0],
+                self.columns[1] + more[1],
+                self.columns[2] + more[2],
+                self.columns[3] + more[3],
+            ),
+        )
+
+    def patched(self, changes: dict[int, ProjectDay]) -> _Listed:
+        """A new listing with the days at the given positions replaced."""
+        days = list(self.days)
+        hours, billable, cost, uncosted = (list(column) for column in self.columns)
+        for i, day in changes.items():
+            days[i] = day
+            hours[i], billable[i] = day.hours, day.billable_hours
+            cost[i], uncosted[i] = day.cost, day.uncosted_hours
+        return _Listed(days, self.index, (hours, billable, cost, uncosted))
+
+    def sums(self) -> DayTotals:
+        """The totals of the listed days."""
+        if self._sums is None:
+            self._sums = DayTotals(*(math.fsum(column) for column in self.columns))
+        return self._sums
+
+
+def _columns(
+    days: list[ProjectDay],
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    return (
+        [d.hours for d in days],
+        [d.billable_hours for d in days],
+        [d.cost for d in days],
+        [d.uncosted_hours for d in days],
+    )
+
+
 class ProjectDays:
     """Reads project days from a store, memoising each (org, project, work_date).
 
@@ -122,18 +181,14 @@ class ProjectDays:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._memo: dict[tuple[str, str], dict[str, _Memo]] = {}
-        self._days: dict[tuple[str, str], tuple[int, list[ProjectDay], dict[str, int]]] = {}
-        """Per (org, project): its days as last listed, with how many dates it had then and
-        each date's position. A project's status reads every day it ever had, at every
-        evaluation."""
+        self._days: dict[tuple[str, str], _Listed] = {}
+        """Per (org, project): its days as last listed. A project's status reads every day
+        it ever had, at every evaluation."""
         self._dirty: dict[tuple[str, str], set[str]] = {}
         """Per (org, project): the dates of its listed days whose figures were dropped."""
         self._parts: dict[tuple[str, str], dict[str, dict[str, _Part]]] = {}
         """Per (org, work_date), per contributor: their part of each project's figures,
         so a changed contributor day is read once, not once per project on that day."""
-        self._totals: dict[tuple[str, str], tuple[list[ProjectDay], DayTotals]] = {}
-        """Per (org, project): the sums of its days, with the day list they are of (a
-        changed list is a new list)."""
         self._latest: dict[str, str] = {}
         """Per org, the latest work_date whose parts were read (for pruning)."""
 
@@ -175,7 +230,6 @@ class ProjectDays:
         """Drop the whole memo."""
         self._memo.clear()
         self._days.clear()
-        self._totals.clear()
         self._dirty.clear()
         self._parts.clear()
         self._latest.clear()
@@ -191,46 +245,45 @@ class ProjectDays:
         return found.figures, len(found.contributors)
 
     def totals(self, org_id: str, project_id: str) -> tuple[list[ProjectDay], DayTotals]:
-        """The project's days (as `days`) and their sums, memoised with them."""
-        found = self.days(org_id, project_id)
-        known = self._totals.get((org_id, project_id))
-        if known is not None and known[0] is found:
-            return found, known[1]
-        totals = DayTotals.of(found)
-        self._totals[(org_id, project_id)] = (found, totals)
-        return found, totals
+        """The project's days (as `days`) and their sums."""
+        self.days(org_id, project_id)
+        listed = self._days[(org_id, project_id)]
+        return listed.days, listed.sums()
 
     def days(self, org_id: str, project_id: str) -> list[ProjectDay]:
         """Every day the project ever had time logged on, oldest first (do not modify)."""
         key = (org_id, project_id)
         stored: list[str] = self.store.get(dates_key(org_id, project_id)) or []
-        cached = self._days.get(key)
+        listed = self._days.get(key)
         dirty = self._dirty.pop(key, set())
         # The dates index only grows and stays sorted, so its length tells whether a date
         # was added, and when the last date listed before is still at its place, the new
         # dates all came after it.
-        if cached is not None and cached[0] != len(stored) and cached[1]:
-            count, listed, index = cached
-            if count < len(stored) and stored[count - 1] == listed[-1].work_date.isoformat():
-                added = [
-                    self.day(org_id, project_id, dt.date.fromisoformat(d))[0]
-                    for d in stored[count:]
-                ]
-                index = {**index, **{d: count + i for i, d in enumerate(stored[count:])}}
-                cached = (len(stored), [*listed, *added], index)
-                self._days[key] = cached
-        if cached is not None and cached[0] == len(stored):
-            _count, found, index = cached
+        if listed is not None and listed.days and len(listed.days) < len(stored):
+            count = len(listed.days)
+            if stored[count - 1] == listed.days[-1].work_date.isoformat():
+                listed = listed.extended(
+                    stored[count:],
+                    [
+                        self.day(org_id, project_id, dt.date.fromisoformat(d))[0]
+                        for d in stored[count:]
+                    ],
+                )
+                self._days[key] = listed
+        if listed is not None and len(listed.days) == len(stored):
             if not dirty:
-                return found
-            if all(d in index for d in dirty):
-                found = list(found)
-                for d in dirty:
-                    found[index[d]] = self.day(org_id, project_id, dt.date.fromisoformat(d))[0]
-                self._days[key] = (len(stored), found, index)
-                return found
+                return listed.days
+            if all(d in listed.index for d in dirty):
+                listed = listed.patched(
+                    {
+                        listed.index[d]: self.day(org_id, project_id, dt.date.fromisoformat(d))[0]
+                        for d in dirty
+                    }
+                )
+                self._days[key] = listed
+                return listed.days
         found = [self.day(org_id, project_id, dt.date.fromisoformat(d))[0] for d in stored]
-        self._days[key] = (len(stored), found, {d: i for i, d in enumerate(stored)})
+        self._days[key] = _Listed.of(found, {d: i for i, d in enumerate(stored)})
         return found
 
     def _compute(self, org_id: str, project_id: str, work_date: dt.date) -> _Memo:
