@@ -165,13 +165,13 @@ def _apply_time(
     for state in (before, after):
         if state and state["current"]:
             named.add(state["current"]["project_id"])
-    dates = {dt.date.fromisoformat(date) for _o, _c, date in days}
     # A fixed fee's weekly revenue depends on the hours of every earlier week, so the
     # project's later weeks are written again too. Only weeks the project has time logged
     # in: the entry's other days may lie in weeks where this project never had any.
-    for project in named:
-        if dates:
-            touched.add_project_weeks(o, project, min(dates))
+    if days:
+        earliest = dt.date.fromisoformat(min(date for _o, _c, date in days))
+        for project in named:
+            touched.add_project_weeks(o, project, earliest)
     for _org, contributor, date in days:
         _seen(store, touched, o, contributor, dt.date.fromisoformat(date), today)
 

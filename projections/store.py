@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -12,10 +13,12 @@ def sync_member(store: MutableMapping[str, Any], key: str, member: str, present:
     """Add `member` to (or with present=False remove it from) the sorted list at `key`,
     writing only when that changes it."""
     members: list[str] = store.get(key) or []
-    if present and member not in members:
-        store[key] = sorted([*members, member])
-    elif not present and member in members:
-        store[key] = [m for m in members if m != member]
+    at = bisect.bisect_left(members, member)
+    found = at < len(members) and members[at] == member
+    if present and not found:
+        store[key] = [*members[:at], member, *members[at:]]
+    elif not present and found:
+        store[key] = [*members[:at], *members[at + 1 :]]
 
 
 class BufferedStore(MutableMapping[str, Any]):
