@@ -122,18 +122,31 @@ def trailing(
     return weeks_with_trailing(store, {key}, weeks)[key][1]
 
 
+WeeksMemo = dict[str, dict[tuple[str, dt.date], ContributorWeek]]
+"""Per org, contributor weeks by (contributor_id, Monday): what a caller keeps current."""
+
+
 def weeks_with_trailing(
-    store: Store, keys: set[tuple[str, str, str]], weeks: int = TRAILING_WEEKS
+    store: Store,
+    keys: set[tuple[str, str, str]],
+    weeks: int = TRAILING_WEEKS,
+    memo: WeeksMemo | None = None,
 ) -> dict[tuple[str, str, str], tuple[ContributorWeek, Trailing]]:
     """Each (org, contributor, Monday ISO) week with its trailing totals, computing every
-    week once even when it is part of several trailing windows."""
-    memo: dict[tuple[str, str, dt.date], ContributorWeek] = {}
+    week once even when it is part of several trailing windows.
+
+    `memo`: weeks known to be current (the alert evaluation keeps one); the weeks computed
+    here are added to it."""
+    known: WeeksMemo = {} if memo is None else memo
 
     def get(org_id: str, contributor_id: str, monday: dt.date) -> ContributorWeek:
-        key = (org_id, contributor_id, monday)
-        if key not in memo:
-            memo[key] = week(store, org_id, contributor_id, monday)
-        return memo[key]
+        by_week = known.setdefault(org_id, {})
+        found = by_week.get((contributor_id, monday))
+        if found is None:
+            found = by_week[(contributor_id, monday)] = week(
+                store, org_id, contributor_id, monday
+            )
+        return found
 
     result = {}
     for org_id, contributor_id, monday_iso in keys:

@@ -54,10 +54,13 @@ class Snapshots:
         store: Store,
         first_look: dt.timedelta,
         project_days: projects.ProjectDays | None = None,
+        weeks: contributor_weekly.WeeksMemo | None = None,
     ) -> None:
         self.store = store
         self.first_look = first_look
         self.project_days = project_days or projects.ProjectDays(store)
+        self.weeks = weeks
+        """Contributor weeks the alert evaluation keeps current, read when `days_current`."""
         """Shared with the alert evaluation when it runs, which keeps it current."""
 
     def forget(self) -> None:
@@ -67,8 +70,8 @@ class Snapshots:
     def rows(self, touched: Touched, version: int, days_current: bool = False) -> TableRows:
         """Every row `touched` names, each table's rows sorted by key.
 
-        `days_current`: the project-day memo already dropped what `touched` changed (the
-        alert evaluation of the same batch did)."""
+        `days_current`: the project-day and week memos already dropped what `touched`
+        changed (the alert evaluation of the same batch did)."""
         store = self.store
         self.project_days.store = store
         if not days_current:
@@ -83,7 +86,11 @@ class Snapshots:
         result["contributor_weekly"] = [
             contributor_week_row(week, trailing, self.first_look, version)
             for _key, (week, trailing) in sorted(
-                contributor_weekly.weeks_with_trailing(store, touched.weeks).items()
+                contributor_weekly.weeks_with_trailing(
+                    store,
+                    touched.weeks,
+                    memo=self.weeks if days_current else None,
+                ).items()
             )
         ]
         result["project_weekly"] = [

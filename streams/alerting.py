@@ -17,7 +17,7 @@ from typing import Any
 from events.models import BaseEvent
 from projections import fold, org
 from projections.clock import utc_iso
-from projections.contributor_weekly import ContributorWeek
+from projections.contributor_weekly import ContributorWeek, WeeksMemo
 from projections.patterns import lifecycle
 from projections.patterns.evaluate import evaluate
 from projections.patterns.policy import Policy
@@ -64,7 +64,7 @@ class Alerting:
         """Project days memoised across evaluations (a project's status reads every day it
         had time on); invalidated for the days and cost rates each evaluation's events
         changed."""
-        self.weeks: dict[str, dict[tuple[str, dt.date], ContributorWeek]] = {}
+        self.weeks: WeeksMemo = {}
         """Per org, contributor weeks memoised across evaluations; invalidated for the weeks
         each evaluation's events touched, and pruned to the weeks patterns read."""
 

@@ -133,6 +133,7 @@ class Pipeline:
             self.state,
             dt.timedelta(hours=settings.first_look_hours),
             self.alerting.project_days if self.alerting else None,
+            self.alerting.weeks if self.alerting else None,
         )
         self.alerts_sent = 0
         self.take_event_times = metrics.EventTimes()

@@ -21,9 +21,11 @@ from hypothesis import strategies as st
 
 from events.models import EVENT_TYPES, BaseEvent
 from projections import fold
+from projections.patterns.policy import Policy
 from projections.store import BufferedStore
 from sinks.clickhouse import COLUMNS, MIGRATIONS_DIR, MemorySink
 from sinks.snapshot import PROJECTION_TABLES, Snapshots
+from streams.alerting import Alerting, AlertingFold
 from tests.factories import event
 
 FIRST_LOOK = dt.timedelta(hours=24)
@@ -89,25 +91,42 @@ def assert_same(got: Tables, expected: Tables) -> None:
     assert got == expected, "\n".join(differences(got, expected))
 
 
-def worker(events: Sequence[BaseEvent], cuts: Iterable[int] = (), refresh: bool = False) -> Tables:
+def worker(
+    events: Sequence[BaseEvent],
+    cuts: Iterable[int] = (),
+    refresh: bool = False,
+    alerts: bool = False,
+) -> Tables:
     """Fold `events` as the worker does: per batch (cut before each index in `cuts`),
     through a write buffer, then write the batch's rows with the next version. With
-    `refresh`, each org is refreshed when first seen, as after a worker start."""
+    `refresh`, each org is refreshed when first seen, as after a worker start. With
+    `alerts`, patterns are evaluated at each event-time date as the worker does, and the
+    rows read the memos the evaluations kept current."""
     backing: dict[str, Any] = {}
-    snapshots = Snapshots(backing, FIRST_LOOK)
+    alerting = Alerting(Policy()) if alerts else None
+    snapshots = Snapshots(
+        backing,
+        FIRST_LOOK,
+        alerting.project_days if alerting else None,
+        alerting.weeks if alerting else None,
+    )
     sink = MemorySink()
     refreshed: set[str] = set()
     bounds = [0, *sorted(set(cuts)), len(events)]
     for version, (start, end) in enumerate(itertools.pairwise(bounds), start=1):
         state = BufferedStore(backing)
-        touched = fold.Touched()
+        folding = AlertingFold(alerting, state)
         for e in events[start:end]:
-            fold.apply(state, e, touched)
+            pending = folding.apply(e)
             if refresh and e.org_id not in refreshed:
-                fold.refresh(state, e.org_id, touched)
+                fold.refresh(state, e.org_id, pending)
                 refreshed.add(e.org_id)
+        changes = folding.finish()
+        touched = folding.touched
         state.flush()
-        rows = snapshots.rows(touched, version)
+        rows = snapshots.rows(touched, version, days_current=alerting is not None)
+        if alerting is not None:
+            Alerting.sent(backing, changes)
         for table, written in rows.items():
             keys = [tuple(row[COLUMNS[table].index(c)] for c in KEYS[table]) for row in written]
             assert len(keys) == len(set(keys)), f"{table}: a key twice in one batch"
@@ -422,6 +441,19 @@ def test_a_rebuild_equals_what_the_worker_wrote(
     written = worker(delivered, cuts, refresh)
     assert_same(written, rebuild(stored_order(delivered)))
     assert_same(written, rebuild(delivered))
+
+
+@PROPERTY
+@given(data=st.data(), events=event_sets())
+def test_evaluating_alerts_leaves_the_tables_as_they_are(
+    data: st.DataObject, events: list[BaseEvent]
+) -> None:
+    """The rows read the project-day and week memos the alert evaluation keeps: those must
+    be current, whatever the order, repeats and batches."""
+    delivered = data.draw(with_duplicates(data.draw(st.permutations(events))), label="delivered")
+    cuts = data.draw(cut_points(delivered), label="cuts")
+    refresh = data.draw(st.booleans(), label="refresh")
+    assert_same(worker(delivered, cuts, refresh, alerts=True), rebuild(delivered))
 
 
 def test_the_generated_events_cover_every_type_and_table() -> None:
