@@ -24,7 +24,6 @@ the broker has not acknowledged.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,7 +33,7 @@ from aiokafka.structs import TopicPartition
 from faust.types import TableT
 from mode import Service
 
-log = logging.getLogger(__name__)
+from streams import retry
 
 RECORD_BATCH_BYTES = 1024 * 1024
 """Target size of one changelog record batch (a larger single value gets its own batch)."""
@@ -63,8 +62,9 @@ def fast_reader(table: TableT[Any, Any]) -> Callable[[str], Any]:
 class StateWriter(Service):
     """Writes batches of keys to a Faust table's RocksDB store and changelog topic.
 
-    A service of the Faust app: its producer connects when the app starts. Call `flush`
-    before committing what the writes came from: it waits for the broker's acks and
+    A service of the Faust app: its producer connects when the app starts. `write` puts a
+    partition's keys into RocksDB at once; `flush`, which must come before committing what
+    the writes came from, sends their changelog records, waits for the broker's acks and
     records the persisted offsets.
     """
 
@@ -76,8 +76,8 @@ class StateWriter(Service):
         self.bootstrap = bootstrap
         self.max_request_bytes = max_request_bytes
         self._producer: AIOKafkaProducer | None = None
-        self._pending: list[tuple[int, int, asyncio.Future[Any]]] = []
-        self.keys_written = 0
+        self._unacked: list[tuple[int, list[tuple[bytes, bytes]]]] = []
+        """(partition, encoded records) written since the last flush, in write order."""
 
     async def on_start(self) -> None:
         """Connect the changelog producer."""
@@ -99,17 +99,14 @@ class StateWriter(Service):
     async def write(
         self, partition: int, items: Sequence[tuple[str, Any]], turn_every: int = 5_000
     ) -> None:
-        """Write `items` (key, value) of one partition, in order; the loop gets a turn every
-        `turn_every` keys while they are encoded."""
+        """Write `items` (key, value) of one partition to RocksDB in one batch, in order, and
+        queue their changelog records for `flush`; the loop gets a turn every `turn_every`
+        keys while they are encoded."""
         if not items:
             return
-        producer = self._producer
-        if producer is None:
-            raise RuntimeError("the state writer is not started")
         store: Any = self.table.data
         encode_key = store._encode_key
         encode_value = store._encode_value
-        topic = self.table.changelog_topic.get_topic_name()
         encoded: list[tuple[bytes, bytes]] = []
         for n, (key, value) in enumerate(items):
             if n and n % turn_every == 0:
@@ -119,36 +116,42 @@ class StateWriter(Service):
         for key_bytes, value_bytes in encoded:
             write_batch.put(key_bytes, value_bytes)
         store._db_for_partition(partition).write(write_batch)
-        batch = producer.create_batch()
-        count = 0
-        for key_bytes, value_bytes in encoded:
-            if batch.append(key=key_bytes, value=value_bytes, timestamp=None) is None:
-                await self._send(batch, topic, partition, count)
-                batch = producer.create_batch()
-                count = 0
-                if batch.append(key=key_bytes, value=value_bytes, timestamp=None) is None:
-                    raise ValueError(f"a state value of {len(value_bytes)} bytes is too large")
-            count += 1
-        await self._send(batch, topic, partition, count)
-        self.keys_written += len(encoded)
-
-    async def _send(self, batch: Any, topic: str, partition: int, count: int) -> None:
-        assert self._producer is not None
-        if count:
-            future = await self._producer.send_batch(batch, topic, partition=partition)
-            self._pending.append((partition, count, future))
+        self._unacked.append((partition, encoded))
 
     async def flush(self) -> None:
-        """Wait until the broker acknowledged every record written so far, then set each
-        partition's persisted offset to its last record."""
-        pending, self._pending = self._pending, []
-        if not pending:
-            return
-        results = await asyncio.gather(*(future for _, _, future in pending))
-        last: dict[int, int] = {}
-        for (partition, count, _), metadata in zip(pending, results, strict=True):
-            last[partition] = max(last.get(partition, -1), metadata.offset + count - 1)
+        """Send the changelog records written since the last flush and wait for the acks,
+        retrying with backoff; then set each partition's persisted offset to its last
+        record. A failed attempt sends all of them again, in their order, so a key's last
+        record in the topic stays its latest value (a repeated record is harmless)."""
+        if self._unacked:
+            await retry.until_done(self._send_and_wait, "state")
+            self._unacked = []
+
+    async def _send_and_wait(self) -> None:
+        producer = self._producer
+        if producer is None:
+            raise RuntimeError("the state writer is not started")
         topic = self.table.changelog_topic.get_topic_name()
+        sent: list[tuple[int, int, asyncio.Future[Any]]] = []
+        for partition, encoded in self._unacked:
+            batch = producer.create_batch()
+            count = 0
+            for key_bytes, value_bytes in encoded:
+                if batch.append(key=key_bytes, value=value_bytes, timestamp=None) is None:
+                    future = await producer.send_batch(batch, topic, partition=partition)
+                    sent.append((partition, count, future))
+                    batch = producer.create_batch()
+                    count = 0
+                    if batch.append(key=key_bytes, value=value_bytes, timestamp=None) is None:
+                        raise ValueError(f"a state value of {len(value_bytes)} bytes is too large")
+                count += 1
+            if count:
+                future = await producer.send_batch(batch, topic, partition=partition)
+                sent.append((partition, count, future))
+        results = await asyncio.gather(*(future for _, _, future in sent))
+        last: dict[int, int] = {}
+        for (partition, count, _), metadata in zip(sent, results, strict=True):
+            last[partition] = max(last.get(partition, -1), metadata.offset + count - 1)
         store: Any = self.table.data
         for partition, offset in last.items():
             store.set_persisted_offset(TopicPartition(topic, partition), offset)

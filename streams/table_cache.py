@@ -15,7 +15,10 @@ from streams.state_writer import MISSING as _MISSING
 
 
 class CachedTable(MutableMapping[str, Any]):
-    """Write-through cache of a table's values, bounded by `max_keys` (cleared when full).
+    """Write-through cache of a table's values, in two generations of at most `max_keys`
+    each: when the young one is full it becomes the old one, and the old one is dropped.
+    A value read from the old generation moves to the young one, so the keys in use stay
+    cached (an approximate LRU at a dict lookup per read).
 
     Keys starting with one of `uncached_prefixes` are read from the table every time:
     for keys read about once each (a time entry's record, read when its events come),
@@ -25,7 +28,7 @@ class CachedTable(MutableMapping[str, Any]):
     def __init__(
         self,
         table: MutableMapping[str, Any],
-        max_keys: int = 500_000,
+        max_keys: int = 150_000,
         uncached_prefixes: tuple[str, ...] = (),
         read: Callable[[str], Any] | None = None,
     ) -> None:
@@ -36,13 +39,16 @@ class CachedTable(MutableMapping[str, Any]):
         self.max_keys = max_keys
         self.uncached_prefixes = uncached_prefixes
         self._cache: dict[str, Any] = {}
+        self._old: dict[str, Any] = {}
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self._cache.get(key, _MISSING)
         if value is _MISSING:
-            value = self._read_table(key)
+            value = self._old.pop(key, _MISSING)
             if value is _MISSING:
-                return default
+                value = self._read_table(key)
+                if value is _MISSING:
+                    return default
             self.remember(key, value)
         return value
 
@@ -59,6 +65,7 @@ class CachedTable(MutableMapping[str, Any]):
     def __delitem__(self, key: str) -> None:
         del self.table[key]
         self._cache.pop(key, None)
+        self._old.pop(key, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.table)
@@ -69,11 +76,13 @@ class CachedTable(MutableMapping[str, Any]):
     def clear_cache(self) -> None:
         """Forget every cached value (call when partitions are revoked)."""
         self._cache.clear()
+        self._old.clear()
 
     def remember(self, key: str, value: Any) -> None:
         """Cache a value written to the table by other means (`StateWriter`)."""
         if self.uncached_prefixes and key.startswith(self.uncached_prefixes):
             return
         if len(self._cache) >= self.max_keys:
-            self._cache.clear()
+            self._old, self._cache = self._cache, {}
+        self._old.pop(key, None)
         self._cache[key] = value

@@ -46,8 +46,20 @@ def test_cached_table_writes_through_and_forgets_on_request() -> None:
     assert cached["a"] == 2
     cached["b"] = 3
     assert table["b"] == 3 and cached.get("b") == 3
-    cached["c"] = 4  # over max_keys: the cache starts over, values stay right
+    cached["c"] = 4  # over max_keys: a new generation starts, values stay right
     assert [cached[k] for k in "abc"] == [2, 3, 4]
+
+
+def test_cached_table_keeps_the_keys_in_use_across_generations() -> None:
+    from streams.table_cache import CachedTable
+
+    table: dict[str, Any] = {k: 1 for k in "abcd"}
+    cached = CachedTable(table, max_keys=2)
+    assert [cached[k] for k in "abc"] == [1, 1, 1]  # "a" and "b" are now the old generation
+    assert cached["a"] == 1  # read again: back in the young one, with "c"
+    assert cached["d"] == 1  # young full again: "b" is dropped, "c" and "a" get old
+    table.update(a=2, b=2)  # changes behind the cache's back show which keys it holds
+    assert (cached["a"], cached["b"]) == (1, 2)
 
 
 def test_cached_table_reads_uncached_prefixes_from_the_table_every_time() -> None:
