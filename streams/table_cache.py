@@ -28,7 +28,7 @@ class CachedTable(MutableMapping[str, Any]):
     def __init__(
         self,
         table: MutableMapping[str, Any],
-        max_keys: int = 150_000,
+        max_keys: int = 60_000,
         uncached_prefixes: tuple[str, ...] = (),
         read: Callable[[str], Any] | None = None,
     ) -> None:
