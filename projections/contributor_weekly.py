@@ -143,9 +143,7 @@ def weeks_with_trailing(
         by_week = known.setdefault(org_id, {})
         found = by_week.get((contributor_id, monday))
         if found is None:
-            found = by_week[(contributor_id, monday)] = week(
-                store, org_id, contributor_id, monday
-            )
+            found = by_week[(contributor_id, monday)] = week(store, org_id, contributor_id, monday)
         return found
 
     result = {}

@@ -15,6 +15,7 @@ from streams.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 
+
 def run_worker(settings: Settings) -> None:
     """Create missing topics, then run the Faust worker in the foreground until SIGTERM/SIGINT."""
     asyncio.run(ensure_topics(settings))
