@@ -65,11 +65,6 @@ def projects(store: Store, org_id: str) -> list[str]:
     return list(store.get(projects_key(org_id)) or [])
 
 
-def dates(store: Store, org_id: str, project_id: str) -> list[dt.date]:
-    """The work_dates the project ever had time logged on, sorted."""
-    return [dt.date.fromisoformat(d) for d in store.get(dates_key(org_id, project_id)) or []]
-
-
 @dataclass(frozen=True, slots=True)
 class ProjectWeek:
     """A project's figures for the ISO week starting on `week_start`."""
