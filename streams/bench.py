@@ -613,7 +613,7 @@ class WorkerWatch(threading.Thread):
                 next_line = elapsed + 15.0
                 _say(
                     f"  {elapsed:6.0f}s  ingested {self.last.consumed:>10,}  projected "
-                    f"{self.last.projected:>10,}  of {self.expected:,}  RSS {rss / 2**20:,.0f} MB"
+                    f"{self.last.projected:>10,}  of {self.expected:,}  RSS {rss / 2**20:,.0f} MiB"
                 )
 
 
@@ -1199,9 +1199,9 @@ def print_report(report: Report) -> None:
     rows += [
         (
             "worker peak RSS",
-            f"{report.peak_rss / 2**20:,.0f} MB (VmHWM {report.vm_hwm / 2**20:,.0f} MB, "
-            f"sampled max {report.peak_rss_sampled / 2**20:,.0f} MB, "
-            f"at the end {report.rss_end / 2**20:,.0f} MB)",
+            f"{report.peak_rss / 2**20:,.0f} MiB (VmHWM {report.vm_hwm / 2**20:,.0f} MiB, "
+            f"sampled max {report.peak_rss_sampled / 2**20:,.0f} MiB, "
+            f"at the end {report.rss_end / 2**20:,.0f} MiB)",
         ),
     ]
     for table in ROW_TABLES:
@@ -1242,7 +1242,10 @@ def print_report(report: Report) -> None:
         f"  end-to-end >= {TARGET_EVENTS_PER_SECOND:,} events/s, one worker on 2 cores: "
         f"{e2e}  {_met(e2e_ok)}"
     )
-    _say(f"  worker peak RSS < 1 GB: {report.peak_rss / 2**20:,.0f} MB  {_met(rss_ok)}")
+    _say(
+        f"  worker peak RSS < 1 GiB: {report.peak_rss / 2**20:,.0f} MiB "
+        f"({report.peak_rss / 1e6:,.0f} MB)  {_met(rss_ok)}"
+    )
     if report.projections_only_seconds and report.processed_seconds:
         share = report.end_to_end_rate / report.projections_only_rate
         _say(
