@@ -33,7 +33,7 @@ from aiokafka.structs import TopicPartition
 from faust.types import TableT
 from mode import Service
 
-from streams import retry
+from streams import metrics, retry
 
 RECORD_BATCH_BYTES = 1024 * 1024
 """Target size of one changelog record batch (a larger single value gets its own batch)."""
@@ -124,7 +124,7 @@ class StateWriter(Service):
         record. A failed attempt sends all of them again, in their order, so a key's last
         record in the topic stays its latest value (a repeated record is harmless)."""
         if self._unacked:
-            await retry.until_done(self._send_and_wait, "state")
+            await retry.until_done(metrics.tracked("state", self._send_and_wait), "state")
             self._unacked = []
 
     async def _send_and_wait(self) -> None:
