@@ -194,6 +194,7 @@ class Pipeline:
         await self._send_alerts([a for found in alerts.values() for a in found])
         for partition, found in alerts.items():
             if found:
+                _use_partition_of(by_partition[partition][-1])  # for reads past the cache
                 state = BufferedStore(self.state)
                 Alerting.sent(state, found)
                 await self._flush(state, partition)
