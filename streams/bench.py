@@ -34,7 +34,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import sys
 import threading
@@ -55,9 +54,10 @@ from sinks.snapshot import PROJECTION_TABLES
 from streams.bench_alerts import AlertLatency, alert_latency
 from streams.local_kafka import BrokerError, LocalKafka
 from streams.localstack import LocalWorker, StackError
+from streams.processes import free_port
 from streams.publish import PublishResult, WaitTimeout, publish_lines, wait_until_processed
 from streams.reader import WorkerReader, worker_health
-from streams.settings import Settings
+from streams.settings import Settings, names_apart
 from streams.topics import ensure_topics
 
 TARGET_EVENTS_PER_SECOND = 50_000
@@ -476,14 +476,6 @@ def probe_event(workload: Workload, number: int) -> tuple[str, bytes]:
 # --- measuring --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def bench_settings(base: Settings, run_id: str) -> Settings:
     """Settings of an isolated run: own state folder, broker ports, topics, app id, chDB,
     and one worker doing everything (role `all`)."""
@@ -497,12 +489,7 @@ def bench_settings(base: Settings, run_id: str) -> Settings:
         clickhouse_url=f"chdb://{state_dir / 'clickhouse'}",
         web_host="127.0.0.1",
         web_port=free_port(),
-        app_id=name,
-        topic_events=f"{name}.events",
-        topic_dlq=f"{name}.events.dlq",
-        topic_ingested=f"{name}.ingested",
-        topic_alerts=f"{name}.alerts",
-        topic_rows=f"{name}.rows",
+        **names_apart(name),
         role="all",
         partitions=base.partitions,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -146,3 +146,16 @@ class Settings(BaseSettings):
     def worker_url(self) -> str:
         """Base URL of the worker's HTTP endpoint."""
         return f"http://{self.web_host}:{self.web_port}"
+
+
+def names_apart(name: str) -> dict[str, Any]:
+    """Settings fields that keep a run apart on a shared broker: the app id (so consumer
+    groups and changelogs) and every topic, all named after `name`."""
+    return {
+        "app_id": name,
+        "topic_events": f"{name}.events",
+        "topic_dlq": f"{name}.events.dlq",
+        "topic_ingested": f"{name}.ingested",
+        "topic_alerts": f"{name}.alerts",
+        "topic_rows": f"{name}.rows",
+    }

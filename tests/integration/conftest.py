@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,19 +12,12 @@ import pytest
 
 from streams.local_kafka import LocalKafka
 from streams.localstack import LocalWorker
+from streams.processes import free_port
 from streams.reader import WorkerReader
-from streams.settings import PROJECT_ROOT, Settings
+from streams.settings import PROJECT_ROOT, Settings, names_apart
 from streams.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -56,13 +48,7 @@ def isolated_settings(broker: Settings, folder: Path, **overrides: Any) -> Setti
         kafka_bootstrap=broker.kafka_bootstrap,
         kafka_home=broker.kafka_home,
         web_port=free_port(),
-        app_id=name,
-        topic_events=f"{name}.events",
-        topic_dlq=f"{name}.events.dlq",
-        topic_ingested=f"{name}.ingested",
-        topic_alerts=f"{name}.alerts",
-        topic_rows=f"{name}.rows",
-        **overrides,
+        **{**names_apart(name), **overrides},
     )
 
 

@@ -23,9 +23,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from sinks.notify import Dispatcher, Routing, load_routing
+from streams.processes import free_port
 from tests.notify_support import (
     alert,
-    free_port,
     http_receiver,
     ops_alert,
     resolved,

@@ -20,9 +20,10 @@ import orjson
 import pytest
 import yaml
 
+from streams.processes import free_port
 from streams.settings import PROJECT_ROOT, Settings
 from tests.factories import body
-from tests.integration.conftest import WorkerFactory, free_port
+from tests.integration.conftest import WorkerFactory
 from tests.integration.test_alerts import WEEK_5, agency, publish, routing_file
 from tests.notify_support import http_receiver
 

@@ -12,11 +12,12 @@ import httpx
 import orjson
 import pytest
 
+from streams.processes import free_port
 from streams.publish import publish_lines, wait_until_processed
 from streams.reader import WorkerReader
 from streams.sample import MALFORMED, sample_lines
 from streams.settings import Settings
-from tests.integration.conftest import WorkerFactory, free_port
+from tests.integration.conftest import WorkerFactory
 from tests.integration.test_rebuild import table_contents
 
 pytestmark = pytest.mark.integration
