@@ -118,8 +118,8 @@ def status(
     billable = sums.billable_hours
     cost = sums.cost
     window_start = today - dt.timedelta(days=BURN_WINDOW_DAYS - 1)
-    first = bisect.bisect_left(days, window_start, key=_work_date)
-    recent = sum(d.hours for d in days[first:] if d.work_date <= today)
+    first, end = date_bounds(days, window_start, today)
+    recent = sum(d.hours for d in days[first:end])
     burn_per_week = recent / (BURN_WINDOW_DAYS / 7)
     revenue = earned_revenue(plan, consumed, billable)
     return ProjectStatus(
@@ -143,6 +143,14 @@ def status(
         target_margin=plan.target_margin,
         scope_creep=consumed >= SCOPE_CREEP_SHARE * plan.planned_hours,
         currency=plan.currency,
+    )
+
+
+def date_bounds(days: Sequence[ProjectDay], first: dt.date, last: dt.date) -> tuple[int, int]:
+    """The slice (start, end) of `days` (oldest first) that lies from `first` to `last`."""
+    return (
+        bisect.bisect_left(days, first, key=_work_date),
+        bisect.bisect_right(days, last, key=_work_date),
     )
 
 

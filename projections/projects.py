@@ -24,7 +24,7 @@ from events.models import TimeLogged
 from projections import reference
 from projections.clock import week_start
 from projections.contributor_daily import EntryOnDay, Store, read_day
-from projections.project_status import DayTotals, ProjectDay, earned_revenue
+from projections.project_status import DayTotals, ProjectDay, date_bounds, earned_revenue
 from projections.store import sync_member
 
 _WEEK = dt.timedelta(weeks=1)
@@ -351,8 +351,7 @@ class ProjectDays:
         """The project's week: hours, cost and the revenue the week earned."""
         listed = self.days(org_id, project_id)
         sunday = monday + dt.timedelta(days=6)
-        first = bisect.bisect_left(listed, monday, key=_work_date)
-        end = bisect.bisect_right(listed, sunday, key=_work_date)
+        first, end = date_bounds(listed, monday, sunday)
         before = listed[:first]
         contributors: set[str] = set()
         week_days: list[ProjectDay] = []
@@ -389,10 +388,6 @@ class ProjectDays:
             uncosted_hours=sum(d.uncosted_hours for d in week_days),
             computed_at=latest or dt.datetime.combine(monday, dt.time(), dt.UTC),
         )
-
-
-def _work_date(day: ProjectDay) -> dt.date:
-    return day.work_date
 
 
 def weeks_of(store: Store, org_id: str, project_id: str, since: dt.date) -> set[dt.date]:
