@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+_last: tuple[dt.datetime | None, str] = (None, "")
+"""The moment `utc_iso` formatted last, and its text: folding one event formats its
+occurred_at two or three times (the org clock, the entry, the first event time)."""
+
 
 def utc_iso(moment: dt.datetime) -> str:
     """A fixed-width UTC timestamp, so that string order is time order."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    global _last
+    last = _last  # one tuple, replaced whole: a reader never sees a moment with another's text
+    if moment is last[0]:
+        return last[1]
+    text = moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    _last = (moment, text)
+    return text
 
 
 def week_start(day: dt.date) -> dt.date:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from events.models import TimeDeleted, TimeLogged
 from projections.clock import utc_iso
@@ -103,9 +103,9 @@ def apply(store: Store, event: TimeLogged | TimeDeleted) -> set[DayKey]:
     return touched
 
 
-@dataclass(frozen=True, slots=True)
-class EntryOnDay:
-    """An entry currently on a contributor day."""
+class EntryOnDay(NamedTuple):
+    """An entry currently on a contributor day (a named tuple: days are read often, and a
+    tuple costs a fraction of a frozen dataclass to build)."""
 
     entry_id: str
     project_id: str
@@ -119,13 +119,16 @@ class EntryOnDay:
 def read_day(store: Store, key: DayKey) -> tuple[list[EntryOnDay], dt.datetime | None]:
     """The entries currently on a contributor day (by entry_id), and the event time of the
     day's latest change (None when no entry was ever logged on it)."""
-    record = store.get(day_key(key), {"entries": {}})
+    record = store.get(day_key(key))
+    if record is None:
+        return [], None
     entries = []
     latest = ""
     for entry_id, (present, minutes, billable, changed_at, project, for_team) in sorted(
         record["entries"].items()
     ):
-        latest = max(latest, changed_at)
+        if changed_at > latest:
+            latest = changed_at
         if present:
             entries.append(EntryOnDay(entry_id, project, minutes, billable, for_team, changed_at))
     return entries, dt.datetime.fromisoformat(latest) if latest else None

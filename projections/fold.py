@@ -46,6 +46,11 @@ class Touched:
 
     days: set[DayKey] = field(default_factory=set)
     weeks: set[WeekKey] = field(default_factory=set)
+    """Weeks whose rows are written again: those whose figures changed and the later ones
+    through the current week, whose trailing values include them."""
+    changed_weeks: set[WeekKey] = field(default_factory=set)
+    """Weeks whose own figures may have changed (their days, time off or profiles): what a
+    memo of contributor weeks must drop."""
     project_weeks_since: dict[OrgKey, dt.date] = field(default_factory=dict)
     """Per project, the date from which its weeks (those with time logged) are written."""
     projects: set[OrgKey] = field(default_factory=set)
@@ -65,6 +70,7 @@ class Touched:
         """Add everything `other` touched."""
         self.days |= other.days
         self.weeks |= other.weeks
+        self.changed_weeks |= other.changed_weeks
         for key, since in other.project_weeks_since.items():
             self.project_weeks_since[key] = min(since, self.project_weeks_since.get(key, since))
         self.projects |= other.projects
@@ -119,6 +125,8 @@ def apply(store: Store, event: BaseEvent, touched: Touched) -> None:
     elif isinstance(event, ContributorProfiled):
         reference.apply_profile(store, event)
         _seen(store, touched, o, event.contributor_id, event.valid_from, today)
+        # Capacity, team and target of every week from valid_from on.
+        touched.changed_weeks |= _weeks_through(o, event.contributor_id, event.valid_from, today)
         key = (o, event.contributor_id)
         touched.costs_changed[key] = min(
             event.valid_from, touched.costs_changed.get(key, event.valid_from)
@@ -128,6 +136,7 @@ def apply(store: Store, event: BaseEvent, touched: Touched) -> None:
     elif isinstance(event, ContributorTimeOff):
         reference.apply_time_off(store, event)
         _seen(store, touched, o, event.contributor_id, event.date, today)
+        touched.changed_weeks.add(_week_of(o, event.contributor_id, event.date))
     elif isinstance(event, ProjectPlanned):
         reference.apply_plan(store, event)
         projects.add_project(store, o, event.project_id)
@@ -173,7 +182,19 @@ def _apply_time(
         for project in named:
             touched.add_project_weeks(o, project, earliest)
     for _org, contributor, date in days:
-        _seen(store, touched, o, contributor, dt.date.fromisoformat(date), today)
+        work_date = dt.date.fromisoformat(date)
+        _seen(store, touched, o, contributor, work_date, today)
+        touched.changed_weeks.add(_week_of(o, contributor, work_date))
+
+
+def _week_of(org_id: str, contributor_id: str, date: dt.date) -> WeekKey:
+    return (org_id, contributor_id, week_start(date).isoformat())
+
+
+def _weeks_through(org_id: str, contributor_id: str, first: dt.date, last: dt.date) -> set[WeekKey]:
+    found = Touched()
+    found.add_weeks(org_id, contributor_id, first, last)
+    return found.weeks
 
 
 def _seen(

@@ -77,7 +77,7 @@ class Alerting:
         self, org_id: str, touched: fold.Touched, now: dt.datetime
     ) -> dict[tuple[str, dt.date], ContributorWeek]:
         memo = self.weeks.setdefault(org_id, {})
-        for o, contributor, monday in touched.weeks:
+        for o, contributor, monday in touched.changed_weeks:
             if o == org_id:
                 memo.pop((contributor, dt.date.fromisoformat(monday)), None)
         oldest = now.date() - dt.timedelta(weeks=MEMO_WEEKS)

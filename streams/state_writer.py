@@ -27,6 +27,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 import rocksdict
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import TopicPartition
@@ -42,14 +43,56 @@ RECORD_BATCH_BYTES = 1024 * 1024
 MISSING: Any = object()
 """What `fast_reader`'s function returns for a key the table does not have."""
 
+_FAUST_JSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
+"""The options of Faust's `json` codec (faust.utils.json.dumps with orjson)."""
+
+_PROBES: tuple[tuple[str, Any], ...] = (
+    ("day|org|ctb-ü|2025-01-06", {"entries": {"e-1": [True, 30, False, "t", "p", None]}}),
+    ("members|org", {"c": "2025-01-06", "n": 1.5, "l": [[1, 2.25], None]}),
+)
+
+
+def _json(value: Any) -> bytes:
+    # A right-sized copy: orjson's output keeps the 4 KiB buffer it was written into (see
+    # streams.faust_codecs), and a take's encoded keys wait in memory until flushed.
+    return bytes(memoryview(orjson.dumps(value, option=_FAUST_JSON)))
+
+
+def state_codec(
+    table: TableT[Any, Any],
+) -> tuple[Callable[[Any], bytes], Callable[[Any], bytes], Callable[[bytes], Any]]:
+    """(encode_key, encode_value, decode_value) giving the bytes and values the table's own
+    store methods give.
+
+    With the table on Faust's `json` codec for keys and values (checked on probes), these
+    are orjson calls: Faust's serializer registry costs about a microsecond per key and per
+    value on top of them (its model and codec lookups), and the worker encodes every key
+    it writes and every key it reads past its cache. Otherwise the store's methods.
+    """
+    store: Any = table.data
+    encode_key, encode_value, decode_value = (
+        store._encode_key,
+        store._encode_value,
+        store._decode_value,
+    )
+    try:
+        same = all(
+            encode_key(key) == _json(key)
+            and encode_value(value) == _json(value)
+            and decode_value(_json(value)) == orjson.loads(_json(value))
+            for key, value in _PROBES
+        )
+    except (TypeError, ValueError):  # another codec refused a probe
+        same = False
+    return (_json, _json, orjson.loads) if same else (encode_key, encode_value, decode_value)
+
 
 def fast_reader(table: TableT[Any, Any]) -> Callable[[str], Any]:
     """A function reading a key of the table (MISSING when absent) straight from its store
     for the partition of the current event, as the table does, without the table's
     mapping layers (a missing key costs an exception and a second lookup there)."""
     store: Any = table.data
-    encode_key = store._encode_key
-    decode_value = store._decode_value
+    encode_key, _encode_value, decode_value = state_codec(table)
     get = store._get
 
     def read(key: str) -> Any:
@@ -76,6 +119,7 @@ class StateWriter(Service):
         self.bootstrap = bootstrap
         self.max_request_bytes = max_request_bytes
         self._producer: AIOKafkaProducer | None = None
+        self._codec = state_codec(table)
         self._unacked: list[tuple[int, list[tuple[bytes, bytes]]]] = []
         """(partition, encoded records) written since the last flush, in write order."""
 
@@ -105,8 +149,7 @@ class StateWriter(Service):
         if not items:
             return
         store: Any = self.table.data
-        encode_key = store._encode_key
-        encode_value = store._encode_value
+        encode_key, encode_value, _decode_value = self._codec
         encoded: list[tuple[bytes, bytes]] = []
         for n, (key, value) in enumerate(items):
             if n and n % turn_every == 0:

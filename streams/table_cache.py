@@ -13,12 +13,17 @@ from typing import Any
 
 from streams.state_writer import MISSING as _MISSING
 
+_UNCACHED = object()
+
 
 class CachedTable(MutableMapping[str, Any]):
     """Write-through cache of a table's values, in two generations of at most `max_keys`
     each: when the young one is full it becomes the old one, and the old one is dropped.
     A value read from the old generation moves to the young one, so the keys in use stay
     cached (an approximate LRU at a dict lookup per read).
+
+    An absent key is cached too (as absent): the alert evaluation looks up the state of
+    every quiet subject at each of its runs.
 
     Keys starting with one of `uncached_prefixes` are read from the table every time:
     for keys read about once each (a time entry's record, read when its events come),
@@ -42,15 +47,13 @@ class CachedTable(MutableMapping[str, Any]):
         self._old: dict[str, Any] = {}
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = self._cache.get(key, _MISSING)
-        if value is _MISSING:
-            value = self._old.pop(key, _MISSING)
-            if value is _MISSING:
+        value = self._cache.get(key, _UNCACHED)
+        if value is _UNCACHED:
+            value = self._old.pop(key, _UNCACHED)
+            if value is _UNCACHED:
                 value = self._read_table(key)
-                if value is _MISSING:
-                    return default
             self.remember(key, value)
-        return value
+        return default if value is _MISSING else value
 
     def __getitem__(self, key: str) -> Any:
         value = self.get(key, _MISSING)
@@ -79,7 +82,8 @@ class CachedTable(MutableMapping[str, Any]):
         self._old.clear()
 
     def remember(self, key: str, value: Any) -> None:
-        """Cache a value written to the table by other means (`StateWriter`)."""
+        """Cache a value written to the table by other means (`StateWriter`), or the
+        table's `missing` marker for a key known to be absent."""
         if self.uncached_prefixes and key.startswith(self.uncached_prefixes):
             return
         if len(self._cache) >= self.max_keys:

@@ -73,3 +73,26 @@ def test_cached_table_reads_uncached_prefixes_from_the_table_every_time() -> Non
     cached["entry|2"] = 3
     del table["entry|2"]
     assert cached.get("entry|2") is None
+
+
+def test_cached_table_remembers_absent_keys_until_written() -> None:
+    from streams.table_cache import CachedTable
+
+    reads: list[str] = []
+    table: dict[str, Any] = {}
+
+    def read(key: str) -> Any:
+        from streams.state_writer import MISSING
+
+        reads.append(key)
+        return table.get(key, MISSING)
+
+    cached = CachedTable(table, read=read)
+    assert cached.get("alert|x") is None and cached.get("alert|x", 0) == 0
+    assert reads == ["alert|x"]  # the second lookup was answered from the cache
+    cached["alert|x"] = 1  # a write replaces the absent marker
+    assert cached["alert|x"] == 1
+    cached.remember("alert|y", 2)  # and so does a value written by the state writer
+    assert cached.get("alert|y") == 2 and reads == ["alert|x"]
+    del cached["alert|x"]
+    assert cached.get("alert|x") is None and reads == ["alert|x", "alert|x"]
