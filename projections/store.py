@@ -7,6 +7,8 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 _MISSING = object()
+"""An absent key, as remembered in `BufferedStore._read`."""
+_UNREAD = object()
 
 
 def sync_member(store: MutableMapping[str, Any], key: str, member: str, present: bool) -> None:
@@ -42,10 +44,10 @@ class BufferedStore(MutableMapping[str, Any]):
         return value
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = self.pending.get(key, _MISSING)
-        if value is _MISSING:
-            value = self._read.get(key, _MISSING)
-            if value is _MISSING:
+        value = self.pending.get(key, _UNREAD)
+        if value is _UNREAD:
+            value = self._read.get(key, _UNREAD)
+            if value is _UNREAD:
                 value = self._read[key] = self.backing.get(key, _MISSING)
         return default if value is _MISSING else value
 

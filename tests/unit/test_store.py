@@ -96,3 +96,23 @@ def test_cached_table_remembers_absent_keys_until_written() -> None:
     assert cached.get("alert|y") == 2 and reads == ["alert|x"]
     del cached["alert|x"]
     assert cached.get("alert|x") is None and reads == ["alert|x", "alert|x"]
+
+
+def test_a_batch_reads_each_key_from_the_backing_store_once_even_when_absent() -> None:
+    reads: list[str] = []
+
+    class CountingStore(dict[str, Any]):
+        def get(self, key: str, default: Any = None) -> Any:
+            reads.append(key)
+            return super().get(key, default)
+
+    backing = CountingStore(present=1)
+    store = BufferedStore(backing)
+    for _ in range(3):
+        assert store.get("absent") is None and store.get("absent", 0) == 0
+        assert store.get("present") == 1
+    assert sorted(reads) == ["absent", "present"]
+    store["absent"] = 2  # a write in the batch is seen over the remembered absence
+    assert store.get("absent") == 2
+    store.flush()  # the next batch reads the backing store again
+    assert store.get("absent") == 2 and reads[-1] == "absent"
