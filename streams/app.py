@@ -52,10 +52,14 @@ ROCKSDB_OPTIONS = {
     "write_buffer_size": 16 * 1024 * 1024,
     "max_write_buffer_number": 2,
     "block_cache_size": 64 * 1024 * 1024,
+    "bloom_filter_size": 10,
 }
 """RocksDB sizes per partition of the state. Faust's defaults (64 MiB write buffers, three
 of them, and a 2 GiB block cache) let one partition's RocksDB take up to 2.2 GB, while the
-worker keeps the values it reads in its own cache (`CachedTable`) anyway."""
+worker keeps the values it reads in its own cache (`CachedTable`) anyway. Bloom filters of
+10 bits per key (Faust's default: 3) answer most lookups of absent keys without reading a
+block: every new time entry's key is looked up once, absent (about 1% false positives
+instead of about 18%, for about 1.2 bytes per key)."""
 
 TURN_EVERY_EVENTS = 5_000
 """Events folded between two turns of the event loop."""
