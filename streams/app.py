@@ -61,7 +61,7 @@ worker keeps the values it reads in its own cache (`CachedTable`) anyway. Bloom 
 block: every new time entry's key is looked up once, absent (about 1% false positives
 instead of about 18%, for about 1.2 bytes per key)."""
 
-TURN_EVERY_EVENTS = 5_000
+TURN_EVERY_EVENTS = 1_000
 """Events folded between two turns of the event loop."""
 
 TURN_EVERY_KEYS = 5_000

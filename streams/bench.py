@@ -76,7 +76,9 @@ LATENCY_PROBES = 3
 
 LIGHT_ALERT_LOAD = 1000.0
 """Background events/s of the first alert probe: a load one worker keeps up with, so its
-latency is the pipeline's own; the second probe runs at --alert-load (the spec's 5,000)."""
+latency is the pipeline's own; the next ones (--alert-probes of them) run at --alert-load
+(the spec's 5,000), and the target is checked on their median: one probe varies by
+seconds from run to run, with where in the worker's cycle the crossing event lands."""
 
 TARGET_ALERTS_SHARE = 0.8
 """With alerts, the end-to-end rate stays within 20% of the projections-only rate."""
@@ -908,7 +910,7 @@ def _projections_only(settings: Settings, published: PublishResult, args: Any) -
 def _alert_probes(report: Report, args: Any) -> None:
     """Threshold-to-alert latency under background load (streams/bench_alerts.py)."""
     w = report.workload
-    loads = [min(LIGHT_ALERT_LOAD, args.alert_load), args.alert_load]
+    loads = [min(LIGHT_ALERT_LOAD, args.alert_load)] + [args.alert_load] * args.alert_probes
     for number, load in enumerate(loads, start=1):
         start = w.last_occurred_at + dt.timedelta(hours=number)
         try:
@@ -1241,11 +1243,13 @@ def print_report(report: Report) -> None:
         )
     spec_load = [p for p in report.alert_latencies if p.background_rate >= 5000 * 0.95]
     if spec_load:
-        probe = spec_load[-1]
+        seconds = statistics.median(p.seconds for p in spec_load)
+        each = ", ".join(f"{p.seconds:.2f}" for p in spec_load)
+        slowest = min(p.background_rate for p in spec_load)
         _say(
             f"  alert on the topic < {TARGET_ALERT_SECONDS:.0f}s after the crossing event at "
-            f"5,000 events/s background: {probe.seconds:.2f}s at "
-            f"{probe.background_rate:,.0f}/s  {_met(probe.seconds < TARGET_ALERT_SECONDS)}"
+            f"5,000 events/s background: median {seconds:.2f}s of {len(spec_load)} probes "
+            f"({each}s) at {slowest:,.0f}/s or more  {_met(seconds < TARGET_ALERT_SECONDS)}"
         )
     _say("\nsanity checks")
     if report.stopped_early is not None:
@@ -1299,6 +1303,13 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=5000.0,
         help="background events/s while measuring threshold-to-alert latency",
+    )
+    parser.add_argument(
+        "--alert-probes",
+        type=int,
+        default=3,
+        help="alert probes at --alert-load (after one at 1,000 events/s); the target is "
+        "checked on their median",
     )
     parser.add_argument(
         "--alert-load-seconds",
