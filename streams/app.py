@@ -35,6 +35,7 @@ from streams.row_sinks import RowSink, SinkStage, TopicRows, WarehouseRows
 from streams.settings import Settings
 from streams.state_writer import StateWriter, fast_reader
 from streams.table_cache import CachedTable
+from streams.take import take_on_cadence
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +173,8 @@ class Pipeline:
         batch and partition and go to ClickHouse before the next `take` acknowledges the
         messages, so offsets are committed only after the rows are stored.
         """
-        async for events in stream.take_events(  # type: ignore[attr-defined]
-            TAKE_MAX_MESSAGES, within=self.settings.flush_interval_seconds
+        async for events in take_on_cadence(
+            stream, TAKE_MAX_MESSAGES, self.settings.flush_interval_seconds
         ):
             await self._fold_take(events)
 
@@ -320,9 +321,9 @@ def _use_partition_of(message: EventT) -> None:
     """Make `message` current for this task's table reads and writes.
 
     A Faust table reads and writes the partition of the task-local current event, and
-    `take_events` leaves the last buffered one current. Only the task-local variable is
-    set: the stream's own `current_event` is what `take_events` reads to build its next
-    batch, and overwriting it there made it take an old event in place of a waiting
-    message, which was then acked without ever being folded.
+    the take (`streams/take.py`, as Faust's `take_events`) leaves the last buffered one
+    current. Only the task-local variable is set: the stream's own `current_event` is what
+    the take reads to build its next batch, and overwriting it there made it take an old
+    event in place of a waiting message, which was then acked without ever being folded.
     """
     _current_event.set(weakref.ref(message))

@@ -1,0 +1,104 @@
+"""Batches of a Faust stream's events on a fixed cadence: `take_on_cadence`.
+
+Faust's `Stream.take_events(max_, within)` yields when `max_` events are buffered or when
+`within` seconds have passed since it started waiting, and it starts waiting only once the
+previous batch was processed. Under a steady load that stretches the cycle: a batch that
+took P seconds to process is followed by a full `within` of waiting, so the cycle is
+`within + P`, P grows with the events of that longer cycle, and at a load using a share u
+of the worker the cycle tends to `within / (1 - u)`. Measured on `make bench` at 5,000
+events/s (u about 0.7): an alert took 1.7 to 3.6 seconds to reach its topic.
+
+Here the deadline of a batch is `within` after the previous batch was handed out, so
+processing time counts towards it: the cycle is `max(within, P)`. A batch is handed out
+when `max_` events are buffered, or at the deadline, after a grace of at least
+`MIN_LINGER` seconds from the first event buffered, so that the events queued while the
+previous batch was processed all join the next one instead of trickling in one at a time.
+After a quiet spell the first event is handed out after that grace alone.
+
+The buffering, the acknowledgements (after the consumer's loop body, so an event is
+committed only once its batch was processed) and the crash handling are Faust's own
+(`faust.streams.Stream.take_events`, faust-streaming 0.15).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from faust.types import EventT, StreamT
+from mode.utils.aiter import aiter
+from mode.utils.futures import notify
+
+MIN_LINGER = 0.05
+"""Seconds a batch waits at least after its first event for those queued behind it."""
+
+
+async def take_on_cadence(
+    stream: StreamT[Any], max_: int, within: float
+) -> AsyncIterator[list[EventT]]:
+    """Yield lists of at most `max_` events of `stream`, one list about every `within`
+    seconds under load; each list's events are acknowledged once the loop body that
+    received it is done."""
+    s: Any = stream  # the private parts take_events uses are not in StreamT
+    buffer: list[Any] = []
+    events: list[EventT] = []
+    buffer_started = asyncio.Event()
+    buffer_full = asyncio.Event()
+    buffer_consumed = asyncio.Event()
+    buffer_consuming: asyncio.Future[Any] | None = None
+    first_at = 0.0
+    loop = asyncio.get_running_loop()
+
+    async def add_to_buffer(value: Any) -> Any:
+        nonlocal buffer_consuming, first_at
+        try:
+            if buffer_consuming is not None:
+                try:
+                    await buffer_consuming
+                finally:
+                    buffer_consuming = None
+            if not buffer:
+                first_at = loop.time()
+                buffer_started.set()
+            buffer.append(value)
+            event = s.current_event
+            if event is None:
+                raise RuntimeError("Take buffer found current_event is None")
+            events.append(event)
+            if len(buffer) >= max_:
+                buffer_full.set()
+                buffer_consumed.clear()
+                await s.wait(buffer_consumed)
+        except asyncio.CancelledError:  # pragma: no cover
+            raise
+        except Exception as exc:
+            s.log.exception("Error adding to take buffer: %r", exc)
+            await s.crash(exc)
+        return value
+
+    s.enable_acks = False
+    s.add_processor(add_to_buffer)
+    s._enable_passive(aiter(s.channel))
+    deadline = loop.time() + within
+    while not s.should_stop:
+        if not buffer:
+            # Woken now and then to see whether the stream stopped.
+            await s.wait_for_stopped(buffer_started, timeout=within)
+            continue
+        wait = max(deadline, first_at + MIN_LINGER) - loop.time()
+        if wait > 0 and not buffer_full.is_set():
+            await s.wait_for_stopped(buffer_full, timeout=wait)
+        deadline = loop.time() + within
+        buffer_consuming = loop.create_future()
+        try:
+            yield list(events)
+        finally:
+            buffer.clear()
+            for event in events:
+                await s.ack(event)
+            events.clear()
+            notify(buffer_consuming)
+            buffer_started.clear()
+            buffer_full.clear()
+            buffer_consumed.set()
