@@ -1,0 +1,101 @@
+"""take_on_cadence: batches of at most max_ events, acknowledged only after their batch."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from streams.take import take_on_cadence
+
+
+class FakeStream:
+    """The parts of a Faust stream the take uses; `push` is the passive consumer."""
+
+    def __init__(self) -> None:
+        self.processor: Callable[[Any], Awaitable[Any]] | None = None
+        self.current_event: Any = None
+        self.enable_acks = True
+        self.should_stop = False
+        self.channel: list[Any] = []
+        self.acked: list[Any] = []
+        self.log = self
+
+    def exception(self, *args: Any) -> None:
+        raise AssertionError(args)
+
+    def add_processor(self, processor: Callable[[Any], Awaitable[Any]]) -> None:
+        self.processor = processor
+
+    def _enable_passive(self, _channel: Any) -> None:
+        pass
+
+    async def wait(self, event: asyncio.Event) -> None:
+        await event.wait()
+
+    async def wait_for_stopped(self, event: asyncio.Event, timeout: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+        return self.should_stop
+
+    async def ack(self, event: Any) -> bool:
+        self.acked.append(event)
+        return True
+
+    async def push(self, value: Any) -> None:
+        assert self.processor is not None
+        self.current_event = f"event-{value}"
+        await self.processor(value)
+
+
+def test_full_batches_are_handed_out_at_once_and_acked_after_the_body() -> None:
+    async def scenario() -> list[list[Any]]:
+        stream = FakeStream()
+        takes = take_on_cadence(stream, max_=3, within=3600.0)  # type: ignore[arg-type]
+        first = asyncio.ensure_future(takes.__anext__())
+        await asyncio.sleep(0)
+        assert stream.enable_acks is False  # the take acknowledges, not the stream
+        pushed: list[int] = []
+
+        async def consume() -> None:  # one message at a time, as Faust's passive consumer
+            for n in range(5):
+                await stream.push(n)
+                pushed.append(n)
+
+        consumer = asyncio.ensure_future(consume())
+        batches = [await asyncio.wait_for(first, 5)]  # full: no wait for the deadline
+        assert stream.acked == []  # nothing acked while the batch is being processed
+        await asyncio.sleep(0.01)
+        assert pushed == [0, 1]  # the third waits until its batch is consumed
+        stream.should_stop = True
+        batches += [b async for b in takes]  # the body is done: acks, then the rest
+        await asyncio.wait_for(consumer, 5)
+        assert stream.acked[:3] == ["event-0", "event-1", "event-2"]
+        return batches
+
+    batches = asyncio.run(scenario())
+    assert batches[0] == ["event-0", "event-1", "event-2"]
+
+
+def test_a_partial_batch_is_handed_out_at_the_deadline_with_everything_buffered() -> None:
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        stream = FakeStream()
+        takes = take_on_cadence(stream, max_=100, within=0.2)  # type: ignore[arg-type]
+        first = asyncio.ensure_future(takes.__anext__())
+        await asyncio.sleep(0)
+        for n in range(4):
+            await stream.push(n)
+        batch = await asyncio.wait_for(first, 5)
+        second = asyncio.ensure_future(takes.__anext__())
+        await asyncio.sleep(0)
+        acked = list(stream.acked)
+        await stream.push(4)
+        assert await asyncio.wait_for(second, 5) == ["event-4"]
+        stream.should_stop = True
+        assert [b async for b in takes] == []  # stopped: the take ends
+        return batch, acked
+
+    batch, acked_after_first = asyncio.run(scenario())
+    assert batch == ["event-0", "event-1", "event-2", "event-3"]
+    assert acked_after_first == batch
