@@ -32,8 +32,10 @@ with room for policies with longer windows; older memoised weeks are dropped."""
 UNSENT_CHUNK = 100
 """Alert changes per unsent chunk (a change is about 1 KB of JSON)."""
 
-MEMO_PRUNE_AT = 50_000
-"""Memoised weeks of an org past which the old ones are dropped."""
+MEMO_PRUNE_AT = 20_000
+"""Memoised weeks of an org past which the old ones are dropped (or twice what the last
+pruning kept, when that is more: an org with more contributors than MEMO_PRUNE_AT /
+MEMO_WEEKS would otherwise scan its memo at every evaluation)."""
 
 
 def clock_key(org_id: str) -> str:
@@ -67,11 +69,14 @@ class Alerting:
         self.weeks: WeeksMemo = {}
         """Per org, contributor weeks memoised across evaluations; invalidated for the weeks
         each evaluation's events touched, and pruned to the weeks patterns read."""
+        self._prune_at: dict[str, int] = {}
+        """Per org, the memo size at which its old weeks are dropped next."""
 
     def forget(self) -> None:
         """Drop memoised figures (the store's contents moved, e.g. partitions revoked)."""
         self.project_days.clear()
         self.weeks.clear()
+        self._prune_at.clear()
 
     def _weeks_memo(
         self, org_id: str, touched: fold.Touched, now: dt.datetime
@@ -81,9 +86,10 @@ class Alerting:
             if o == org_id:
                 memo.pop((contributor, dt.date.fromisoformat(monday)), None)
         oldest = now.date() - dt.timedelta(weeks=MEMO_WEEKS)
-        if len(memo) > MEMO_PRUNE_AT:
+        if len(memo) > self._prune_at.get(org_id, MEMO_PRUNE_AT):
             for key in [k for k in memo if k[1] < oldest]:
                 del memo[key]
+            self._prune_at[org_id] = max(MEMO_PRUNE_AT, 2 * len(memo))
         return memo
 
     def changes(

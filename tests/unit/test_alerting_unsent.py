@@ -36,3 +36,23 @@ def test_orgs_keep_their_own_unsent_changes() -> None:
     Alerting.sent(store, Alerting.unsent(store, "acme"))
     assert Alerting.unsent(store, "acme") == []
     assert [a["alert_id"] for a in Alerting.unsent(store, "beta")] == ["a2"]
+
+
+def test_the_week_memo_drops_old_weeks_once_past_its_limit_and_keeps_recent_ones() -> None:
+    import datetime as dt
+
+    from projections.fold import Touched
+    from projections.patterns.policy import Policy
+
+    now = dt.datetime(2026, 3, 4, 12, tzinfo=dt.UTC)
+    old, recent = dt.date(2025, 1, 6), dt.date(2026, 2, 23)
+    kept = alerting.MEMO_PRUNE_AT - 1
+    memo: dict[Any, Any] = {(f"c{i}", recent): i for i in range(kept)}
+    found = Alerting(Policy())
+    found.weeks["org"] = memo
+    memo[("c0", old)] = "old"
+    assert len(found._weeks_memo("org", Touched(), now)) == alerting.MEMO_PRUNE_AT  # at it
+    memo[("c1", old)] = "old"  # past the limit: the old weeks go, the recent ones stay
+    assert found._weeks_memo("org", Touched(), now) == {(f"c{i}", recent): i for i in range(kept)}
+    touched = Touched(changed_weeks={("org", "c5", recent.isoformat())})
+    assert ("c5", recent) not in found._weeks_memo("org", touched, now)  # changed: dropped
