@@ -278,7 +278,16 @@ class ProjectDays:
                 )
                 self._days[key] = listed
                 return listed.days
-        found = [self.day(org_id, project_id, dt.date.fromisoformat(d))[0] for d in stored]
+        # Listed again (a date was added before the last one listed): the days still
+        # listed and not dropped since are current, the others are read.
+        known, known_days = (listed.index, listed.days) if listed is not None else ({}, [])
+        found = []
+        for d in stored:
+            at = known.get(d)
+            if at is None or d in dirty:
+                found.append(self.day(org_id, project_id, dt.date.fromisoformat(d))[0])
+            else:
+                found.append(known_days[at])
         self._days[key] = _Listed.of(found, {d: i for i, d in enumerate(stored)})
         return found
 

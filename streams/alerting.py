@@ -182,7 +182,9 @@ class AlertingFold:
             if o in self._pending:
                 self._evaluate(o, self._pending.pop(o))
             self._dates[o] = day
-        pending = self._pending.setdefault(o, fold.Touched())
+        pending = self._pending.get(o)
+        if pending is None:
+            pending = self._pending[o] = fold.Touched()
         fold.apply(self.store, event, pending)
         return pending
 
