@@ -134,6 +134,15 @@ def read_day(store: Store, key: DayKey) -> tuple[list[EntryOnDay], dt.datetime |
     return entries, dt.datetime.fromisoformat(latest) if latest else None
 
 
+def present_entries(store: Store, key: DayKey) -> list[list[Any]]:
+    """The stored values `[present, minutes, billable, changed_at, project_id, for_team_id]`
+    of the entries currently on a contributor day, in no set order: for callers whose
+    results do not depend on it (integer sums, sets, maxima). Cheaper than `read_day`,
+    which sorts them and builds an `EntryOnDay` each."""
+    record = store.get(day_key(key))
+    return [] if record is None else [v for v in record["entries"].values() if v[0]]
+
+
 def day(store: Store, key: DayKey) -> ContributorDay:
     """The figures of a contributor day from the store."""
     entries, latest = read_day(store, key)

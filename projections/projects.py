@@ -19,11 +19,12 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from events.models import TimeLogged
 from projections import reference
 from projections.clock import week_start
-from projections.contributor_daily import EntryOnDay, Store, read_day
+from projections.contributor_daily import Store, present_entries
 from projections.project_status import DayTotals, ProjectDay, date_bounds, earned_revenue
 from projections.store import sync_member
 
@@ -200,8 +201,9 @@ class ProjectDays:
                 continue
             stale = set(old) if old is not None else set()
             stale |= {p for p, m in memo.items() if contributor_id in m.contributors}
-            entries, _changed_at = read_day(self.store, (org_id, contributor_id, work_date))
-            stale |= {e.project_id for e in entries}
+            stale |= {
+                v[4] for v in present_entries(self.store, (org_id, contributor_id, work_date))
+            }
             for project_id in stale:
                 if memo.pop(project_id, None) is not None and (org_id, project_id) in self._days:
                     self._dirty.setdefault((org_id, project_id), set()).add(work_date)
@@ -328,21 +330,30 @@ class ProjectDays:
         found = by_contributor.get(contributor_id)
         if found is not None:
             return found
-        entries, _changed_at = read_day(self.store, (org_id, contributor_id, iso))
-        by_project: dict[str, list[EntryOnDay]] = {}
-        for entry in entries:
-            by_project.setdefault(entry.project_id, []).append(entry)
+        # Per project: [minutes, billable minutes, latest change]; integer sums and a
+        # maximum, so the entries' order does not matter.
+        by_project: dict[str, list[Any]] = {}
+        for _present, minutes, billable, changed_at, project_id, _for_team in present_entries(
+            self.store, (org_id, contributor_id, iso)
+        ):
+            sums = by_project.get(project_id)
+            if sums is None:
+                sums = by_project[project_id] = [0, 0, ""]
+            sums[0] += minutes
+            if billable:
+                sums[1] += minutes
+            if changed_at > sums[2]:
+                sums[2] = changed_at
         profile = reference.profile_at(self.store, org_id, contributor_id, work_date)
         rate = profile.cost_rate if profile is not None else None
         found = {}
-        for project_id, mine in by_project.items():
-            own = sum(e.minutes for e in mine)
+        for project_id, (own, own_billable, changed) in by_project.items():
             found[project_id] = (
                 own,
-                sum(e.minutes for e in mine if e.billable),
+                own_billable,
                 None if rate is None else own / 60 * rate,
                 own / 60,
-                max(e.changed_at for e in mine),
+                changed,
             )
         by_contributor[contributor_id] = found
         return found
