@@ -102,11 +102,18 @@ class Touched:
         date: none when `first` lies in a later week. Such a week gets its row when the
         clock enters it; written earlier, its trailing values would miss later changes to
         the weeks before it, which are written again only through the current week."""
-        monday = week_start(first)
-        end = week_start(last)
-        while monday <= end:
-            self.weeks.add((org_id, contributor_id, monday.isoformat()))
-            monday += _WEEK
+        self.weeks |= weeks_between(org_id, contributor_id, first, last)
+
+
+def weeks_between(org_id: str, contributor_id: str, first: dt.date, last: dt.date) -> set[WeekKey]:
+    """The contributor's weeks from the week of `first` through the week of `last` (none
+    when `first` lies in a later week)."""
+    found = set()
+    monday, end = week_start(first), week_start(last)
+    while monday <= end:
+        found.add((org_id, contributor_id, monday.isoformat()))
+        monday += _WEEK
+    return found
 
 
 def apply(store: Store, event: BaseEvent, touched: Touched) -> None:
@@ -126,7 +133,7 @@ def apply(store: Store, event: BaseEvent, touched: Touched) -> None:
         reference.apply_profile(store, event)
         _seen(store, touched, o, event.contributor_id, event.valid_from, today)
         # Capacity, team and target of every week from valid_from on.
-        touched.changed_weeks |= _weeks_through(o, event.contributor_id, event.valid_from, today)
+        touched.changed_weeks |= weeks_between(o, event.contributor_id, event.valid_from, today)
         key = (o, event.contributor_id)
         touched.costs_changed[key] = min(
             event.valid_from, touched.costs_changed.get(key, event.valid_from)
@@ -189,12 +196,6 @@ def _apply_time(
 
 def _week_of(org_id: str, contributor_id: str, date: dt.date) -> WeekKey:
     return (org_id, contributor_id, week_start(date).isoformat())
-
-
-def _weeks_through(org_id: str, contributor_id: str, first: dt.date, last: dt.date) -> set[WeekKey]:
-    found = Touched()
-    found.add_weeks(org_id, contributor_id, first, last)
-    return found.weeks
 
 
 def _seen(

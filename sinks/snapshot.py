@@ -59,9 +59,9 @@ class Snapshots:
         self.store = store
         self.first_look = first_look
         self.project_days = project_days or projects.ProjectDays(store)
+        """Shared with the alert evaluation when it runs, which keeps it current."""
         self.weeks = weeks
         """Contributor weeks the alert evaluation keeps current, read when `days_current`."""
-        """Shared with the alert evaluation when it runs, which keeps it current."""
 
     def forget(self) -> None:
         """Drop memoised figures (the store's contents moved, e.g. partitions revoked)."""

@@ -35,6 +35,7 @@ from faust.types import TableT
 from mode import Service
 
 from streams import metrics, retry
+from streams.faust_codecs import plain_dumps
 
 RECORD_BATCH_BYTES = 1024 * 1024
 """Target size of one changelog record batch (a larger single value gets its own batch)."""
@@ -43,19 +44,10 @@ RECORD_BATCH_BYTES = 1024 * 1024
 MISSING: Any = object()
 """What `fast_reader`'s function returns for a key the table does not have."""
 
-_FAUST_JSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
-"""The options of Faust's `json` codec (faust.utils.json.dumps with orjson)."""
-
 _PROBES: tuple[tuple[str, Any], ...] = (
     ("day|org|ctb-ü|2025-01-06", {"entries": {"e-1": [True, 30, False, "t", "p", None]}}),
     ("members|org", {"c": "2025-01-06", "n": 1.5, "l": [[1, 2.25], None]}),
 )
-
-
-def _json(value: Any) -> bytes:
-    # A right-sized copy: orjson's output keeps the 4 KiB buffer it was written into (see
-    # streams.faust_codecs), and a take's encoded keys wait in memory until flushed.
-    return bytes(memoryview(orjson.dumps(value, option=_FAUST_JSON)))
 
 
 def state_codec(
@@ -77,14 +69,17 @@ def state_codec(
     )
     try:
         same = all(
-            encode_key(key) == _json(key)
-            and encode_value(value) == _json(value)
-            and decode_value(_json(value)) == orjson.loads(_json(value))
+            encode_key(key) == plain_dumps(key)
+            and encode_value(value) == plain_dumps(value)
+            and decode_value(plain_dumps(value)) == value
             for key, value in _PROBES
         )
     except (TypeError, ValueError):  # another codec refused a probe
         same = False
-    return (_json, _json, orjson.loads) if same else (encode_key, encode_value, decode_value)
+    if not same:
+        return encode_key, encode_value, decode_value
+    # Right-sized (see streams.faust_codecs): a take's encoded keys wait until flushed.
+    return plain_dumps, plain_dumps, orjson.loads
 
 
 def fast_reader(table: TableT[Any, Any]) -> Callable[[str], Any]:
