@@ -37,8 +37,19 @@ def _stamp(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+LOAD_CONTRIBUTORS = 2_000
+LOAD_DAYS = 10
+LOAD_PROJECT_SIZE = 100
+"""The background load: 2,000 contributors, each logging one-hour entries over the last
+10 work_dates, on 20 projects of 100 contributors each. Over the four probes of a default
+run (160,000 entries), a contributor-day holds about 8 entries, as a working day does."""
+
+
 def background_event(org_id: str, start: dt.datetime, work_date: dt.date, n: int) -> bytes:
-    """A billable half hour of one of 2,000 background contributors."""
+    """The `n`th background entry: a billable hour of contributor `n % 2,000` on one of the
+    10 work_dates up to `work_date`, one day after the other every 2,000 entries."""
+    contributor = n % LOAD_CONTRIBUTORS
+    day = work_date - dt.timedelta(days=n // LOAD_CONTRIBUTORS % LOAD_DAYS)
     return orjson.dumps(
         {
             "event_id": f"bench-load-{n}",
@@ -47,10 +58,10 @@ def background_event(org_id: str, start: dt.datetime, work_date: dt.date, n: int
             "org_id": org_id,
             "source": "bench",
             "entry_id": f"bench-load-{n}",
-            "contributor_id": f"load-{n % 2000}",
-            "project_id": "bench-load",
-            "work_date": work_date.isoformat(),
-            "minutes": 30,
+            "contributor_id": f"load-{contributor}",
+            "project_id": f"bench-load-{contributor // LOAD_PROJECT_SIZE}",
+            "work_date": day.isoformat(),
+            "minutes": 60,
             "billable": True,
         }
     )
