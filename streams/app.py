@@ -28,6 +28,7 @@ from sinks.rows import alert_row
 from sinks.snapshot import PROJECTION_TABLES, Snapshots, TableRows
 from streams import faust_codecs, metrics, retry
 from streams.alerting import Alert, Alerting, AlertingFold
+from streams.faust_consumer import RewindingTransport
 from streams.http import WorkerHttp
 from streams.ingest import IngestStage
 from streams.notifier import Notifier
@@ -100,6 +101,7 @@ class Pipeline:
             producer_max_request_size=STATE_MESSAGE_MAX_BYTES,
             logging_config=None,
         )
+        self.app.transport = RewindingTransport(self.app.conf.broker_consumer, self.app)
         role = settings.role
         self.warehouse: Warehouse | None = None
         self.sink: SinkStage | None = None

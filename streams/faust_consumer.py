@@ -1,0 +1,56 @@
+"""Faust's Kafka transport with a seek to the committed offsets that misses no partition.
+
+During a rebalance, Faust discards the records its fetcher already holds (flow stopped,
+generation changed) and seeks every partition back to its committed offset before the
+streams resume (`Consumer.perform_seek`). aiokafka's `seek_to_committed` only seeks a
+partition whose committed offset is above 0: a partition with none (nothing committed yet
+by the group) or 0 keeps its fetch position, past the records just discarded. Those are then
+neither processed nor committed until the next rebalance. Seen in the scale-out test: a new
+stream worker's first batch message on a partition stayed unprocessed for minutes.
+
+`RewindingConsumer` seeks such partitions of the agents' topics to their beginning, where
+a consumer without a committed offset starts (the app's `auto_offset_reset` is earliest).
+Changelog partitions are left alone: table recovery places those itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+log = logging.getLogger(__name__)
+
+
+def partitions_to_rewind(
+    committed: Mapping[TP, int | None], acks_enabled_for: Callable[[str], bool]
+) -> list[TP]:
+    """The partitions of acknowledged (agent) topics that aiokafka's `seek_to_committed`
+    left in place: no committed offset, or 0."""
+    return sorted(
+        tp for tp, offset in committed.items() if not offset and acks_enabled_for(tp.topic)
+    )
+
+
+class RewindingConsumer(faust_aiokafka.Consumer):
+    """Faust's aiokafka consumer; its seek to the committed offsets also covers the agents'
+    partitions with no committed offset (or 0)."""
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        """Seek every partition to its committed offset, and the agents' partitions without
+        one to their beginning."""
+        committed = await super().seek_to_committed()
+        rewind = partitions_to_rewind(committed, self.app.topics.acks_enabled_for)
+        if rewind:
+            log.info("Seeking partitions without a committed offset to their start: %s", rewind)
+            await self._thread.seek_to_beginning(*rewind)
+        return committed
+
+
+class RewindingTransport(faust_aiokafka.Transport):
+    """Faust's aiokafka transport with `RewindingConsumer`."""
+
+    Consumer: ClassVar[Any] = RewindingConsumer

@@ -1,0 +1,81 @@
+"""The consumer's seek to committed offsets rewinds agent partitions that have none."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import faust
+from faust.types import TP
+
+from streams.faust_consumer import RewindingConsumer, RewindingTransport, partitions_to_rewind
+
+INGESTED = "ws.ingested"
+CHANGELOG = "ws-projection-state-changelog"
+
+
+def acks_enabled_for(topic: str) -> bool:
+    return topic == INGESTED
+
+
+def test_only_agent_partitions_without_a_committed_offset_are_rewound() -> None:
+    committed = {
+        TP(INGESTED, 0): None,
+        TP(INGESTED, 1): 0,
+        TP(INGESTED, 2): 7,
+        TP(CHANGELOG, 0): None,
+        TP(CHANGELOG, 1): 0,
+    }
+    assert partitions_to_rewind(committed, acks_enabled_for) == [TP(INGESTED, 0), TP(INGESTED, 1)]
+
+
+class FakeThread:
+    """The consumer thread's seeks, recorded."""
+
+    def __init__(self, committed: dict[TP, int | None]) -> None:
+        self.committed = committed
+        self.to_beginning: list[TP] = []
+
+    async def seek_to_committed(self) -> dict[TP, int | None]:
+        return self.committed
+
+    async def seek_to_beginning(self, *partitions: TP) -> None:
+        self.to_beginning += partitions
+
+
+class FakeTopics:
+    acks_enabled_for = staticmethod(acks_enabled_for)
+
+
+class FakeApp:
+    topics = FakeTopics()
+
+
+def consumer_on(thread: FakeThread) -> Any:
+    consumer: Any = object.__new__(RewindingConsumer)  # no broker: only the seek is tested
+    consumer._thread = thread
+    consumer.app = FakeApp()
+    return consumer
+
+
+def test_seek_to_committed_sends_partitions_without_an_offset_to_their_start() -> None:
+    committed: dict[TP, int | None] = {
+        TP(INGESTED, 0): None,
+        TP(INGESTED, 1): 12,
+        TP(CHANGELOG, 0): None,
+    }
+    thread = FakeThread(committed)
+    assert asyncio.run(consumer_on(thread).seek_to_committed()) == committed
+    assert thread.to_beginning == [TP(INGESTED, 0)]
+
+
+def test_seek_to_committed_seeks_nothing_more_when_every_partition_has_an_offset() -> None:
+    thread = FakeThread({TP(INGESTED, 0): 3, TP(CHANGELOG, 0): None})
+    asyncio.run(consumer_on(thread).seek_to_committed())
+    assert thread.to_beginning == []
+
+
+def test_an_app_on_the_rewinding_transport_consumes_with_the_rewinding_consumer() -> None:
+    app = faust.App("ws-test", broker="kafka://127.0.0.1:9", autodiscover=False)
+    app.transport = RewindingTransport(app.conf.broker_consumer, app)
+    assert isinstance(app.consumer, RewindingConsumer)
