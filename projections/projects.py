@@ -199,8 +199,13 @@ class ProjectDays:
             memo = self._memo.get((org_id, work_date))
             if not memo:
                 continue
-            stale = set(old) if old is not None else set()
-            stale |= {p for p, m in memo.items() if contributor_id in m.contributors}
+            # A day's figures list a contributor only through their memoised parts, so those
+            # name every project whose figures list them; without parts (pruned), the
+            # figures are searched (a scan of every project's contributors that day).
+            if old is not None:
+                stale = set(old)
+            else:
+                stale = {p for p, m in memo.items() if contributor_id in m.contributors}
             stale |= {
                 v[4] for v in present_entries(self.store, (org_id, contributor_id, work_date))
             }

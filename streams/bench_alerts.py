@@ -37,19 +37,22 @@ def _stamp(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-LOAD_CONTRIBUTORS = 2_000
-LOAD_DAYS = 10
+LOAD_CONTRIBUTORS = 20_000
+LOAD_LATE_EVERY = 10
 LOAD_PROJECT_SIZE = 100
-"""The background load: 2,000 contributors, each logging one-hour entries over the last
-10 work_dates, on 20 projects of 100 contributors each. Over the four probes of a default
-run (160,000 entries), a contributor-day holds about 8 entries, as a working day does."""
+"""The background load: a large firm's working day. 20,000 contributors log one-hour
+entries on 200 projects of 100 contributors each; nine entries in ten are for the probe's
+work_date, one in ten for the same weekday a week before (a timesheet filled in late, which
+reopens a complete week's patterns). Over the four probes of a default run (160,000
+entries) a contributor-day holds about 7 entries, as a working day does."""
 
 
 def background_event(org_id: str, start: dt.datetime, work_date: dt.date, n: int) -> bytes:
-    """The `n`th background entry: a billable hour of contributor `n % 2,000` on one of the
-    10 work_dates up to `work_date`, one day after the other every 2,000 entries."""
+    """The `n`th background entry: a billable hour of contributor `n % 20,000` on
+    `work_date`, or for every tenth entry on the same weekday a week before."""
     contributor = n % LOAD_CONTRIBUTORS
-    day = work_date - dt.timedelta(days=n // LOAD_CONTRIBUTORS % LOAD_DAYS)
+    late = n % LOAD_LATE_EVERY == LOAD_LATE_EVERY - 1
+    day = work_date - dt.timedelta(weeks=1) if late else work_date
     return orjson.dumps(
         {
             "event_id": f"bench-load-{n}",
