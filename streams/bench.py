@@ -51,7 +51,7 @@ from aiokafka.errors import KafkaError
 
 from sinks.clickhouse import WarehouseError
 from sinks.snapshot import PROJECTION_TABLES
-from streams.bench_alerts import AlertLatency, alert_latency
+from streams.bench_alerts import LOAD_SHAPES, AlertLatency, alert_latency
 from streams.local_kafka import BrokerError, LocalKafka
 from streams.localstack import LocalWorker, StackError
 from streams.processes import free_port
@@ -924,6 +924,7 @@ def _alert_probes(report: Report, args: Any) -> None:
                     load,
                     args.alert_load_seconds,
                     timeout=300.0,
+                    shape=args.alert_load_shape,
                 )
             )
         except TimeoutError as error:
@@ -1179,7 +1180,7 @@ def print_report(report: Report) -> None:
             (
                 f"alert latency {n}",
                 f"{probe.seconds:.2f}s from the crossing event to its alert on the topic "
-                f"(background {probe.background_events:,} events at "
+                f"(background '{probe.shape}' load, {probe.background_events:,} events at "
                 f"{probe.background_rate:,.0f}/s)",
             )
         )
@@ -1303,6 +1304,14 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=5000.0,
         help="background events/s while measuring threshold-to-alert latency",
+    )
+    parser.add_argument(
+        "--alert-load-shape",
+        choices=LOAD_SHAPES,
+        default="day",
+        help="the background load's shape (streams/bench_alerts.py, LOAD_SHAPES): 'day', "
+        "2,000 contributors on one day and project; 'firm', 20,000 contributors on 200 "
+        "projects, one entry in ten for the week before",
     )
     parser.add_argument(
         "--alert-probes",

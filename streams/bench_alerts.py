@@ -31,28 +31,38 @@ class AlertLatency:
     seconds: float
     background_events: int
     background_rate: float
+    shape: str = "day"
+    """The background load's shape (LOAD_SHAPES)."""
 
 
 def _stamp(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-LOAD_CONTRIBUTORS = 20_000
-LOAD_LATE_EVERY = 10
-LOAD_PROJECT_SIZE = 100
-"""The background load: a large firm's working day. 20,000 contributors log one-hour
-entries on 200 projects of 100 contributors each; nine entries in ten are for the probe's
-work_date, one in ten for the same weekday a week before (a timesheet filled in late, which
-reopens a complete week's patterns). Over the four probes of a default run (160,000
-entries) a contributor-day holds about 7 entries, as a working day does."""
+LOAD_SHAPES = ("day", "firm")
+"""Background loads of the probes.
+
+- `day`: 2,000 contributors log billable half hours on the probe's work_date, all on one
+  project. Over a default run each contributor-day collects about 100 entries, more than a
+  working day holds, but every take touches the same few thousand days.
+- `firm`: a large firm's working day. 20,000 contributors log one-hour entries on 200
+  projects of 100 contributors; nine entries in ten are for the probe's work_date, one in
+  ten for the same weekday a week before (a timesheet filled in late, which reopens a
+  complete week's patterns). A contributor-day collects about 7 entries, and nearly every
+  entry of a take is a contributor not seen since the take before, with its own rows.
+"""
 
 
-def background_event(org_id: str, start: dt.datetime, work_date: dt.date, n: int) -> bytes:
-    """The `n`th background entry: a billable hour of contributor `n % 20,000` on
-    `work_date`, or for every tenth entry on the same weekday a week before."""
-    contributor = n % LOAD_CONTRIBUTORS
-    late = n % LOAD_LATE_EVERY == LOAD_LATE_EVERY - 1
-    day = work_date - dt.timedelta(weeks=1) if late else work_date
+def background_event(
+    org_id: str, start: dt.datetime, work_date: dt.date, n: int, shape: str = "day"
+) -> bytes:
+    """The `n`th background entry of a load shape (see LOAD_SHAPES)."""
+    if shape == "firm":
+        contributor = n % 20_000
+        day = work_date - dt.timedelta(weeks=1) if n % 10 == 9 else work_date
+        project, minutes = f"bench-load-{contributor // 100}", 60
+    else:
+        contributor, day, project, minutes = n % 2_000, work_date, "bench-load", 30
     return orjson.dumps(
         {
             "event_id": f"bench-load-{n}",
@@ -62,9 +72,9 @@ def background_event(org_id: str, start: dt.datetime, work_date: dt.date, n: int
             "source": "bench",
             "entry_id": f"bench-load-{n}",
             "contributor_id": f"load-{contributor}",
-            "project_id": f"bench-load-{contributor // LOAD_PROJECT_SIZE}",
+            "project_id": project,
             "work_date": day.isoformat(),
-            "minutes": 60,
+            "minutes": minutes,
             "billable": True,
         }
     )
@@ -111,9 +121,10 @@ async def alert_latency(
     rate: float,
     seconds: float,
     timeout: float,
+    shape: str = "day",
 ) -> AlertLatency:
-    """Publish background entries at `rate` for `seconds`, and half-way the probe; return
-    how long its alert took to reach the alerts topic."""
+    """Publish background entries of a load `shape` at `rate` for `seconds`, and half-way
+    the probe; return how long its alert took to reach the alerts topic."""
     consumer = AIOKafkaConsumer(
         settings.topic_alerts, bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False
     )
@@ -126,7 +137,7 @@ async def alert_latency(
         await consumer.seek_to_end()
         base = number * 10_000_000
         background = asyncio.ensure_future(
-            _background(producer, settings, org_id, start, work_date, base, rate, seconds)
+            _background(producer, settings, org_id, start, work_date, base, rate, seconds, shape)
         )
         await asyncio.sleep(seconds / 2)
         project, plan, entry = crossing_events(
@@ -138,7 +149,7 @@ async def alert_latency(
         await producer.send_and_wait(settings.topic_events, key=key, value=entry)
         found = await _alert_for(consumer, project, sent + timeout)
         count, published_for = await background
-        return AlertLatency(found - sent, count, count / published_for)
+        return AlertLatency(found - sent, count, count / published_for, shape)
     finally:
         await producer.stop()
         await consumer.stop()
@@ -153,6 +164,7 @@ async def _background(
     base: int,
     rate: float,
     seconds: float,
+    shape: str,
 ) -> tuple[int, float]:
     """Send at `rate` events/s (in 50 ms slices) for `seconds`; return (sent, seconds)."""
     begin = time.monotonic()
@@ -161,7 +173,7 @@ async def _background(
     while (elapsed := time.monotonic() - begin) < seconds:
         due = int(rate * elapsed) - sent
         for n in range(sent, sent + max(due, 0)):
-            value = background_event(org_id, start, work_date, base + n)
+            value = background_event(org_id, start, work_date, base + n, shape)
             await producer.send(settings.topic_events, key=key, value=value)
         sent += max(due, 0)
         await asyncio.sleep(0.05)
