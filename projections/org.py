@@ -11,6 +11,7 @@ import datetime as dt
 from events.models import BaseEvent
 from projections.clock import utc_iso
 from projections.contributor_daily import Store
+from projections.store import set_entry
 
 
 def clock_key(org_id: str) -> str:
@@ -50,7 +51,7 @@ def add_member(store: Store, org_id: str, contributor_id: str, day: dt.date) -> 
     first = members.get(contributor_id)
     if first is not None and first <= day.isoformat():
         return False
-    store[key] = {**members, contributor_id: day.isoformat()}
+    set_entry(store, key, contributor_id, day.isoformat())
     return True
 
 

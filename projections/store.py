@@ -23,6 +23,19 @@ def sync_member(store: MutableMapping[str, Any], key: str, member: str, present:
         store[key] = [*members[:at], *members[at + 1 :]]
 
 
+def set_entry(store: MutableMapping[str, Any], key: str, name: str, value: Any) -> None:
+    """Set `name` to `value` in the dict stored at `key` (a new dict when there is none).
+
+    A stored dict is never changed in place: a Faust table persists on assignment, and
+    readers may hold it. A `BufferedStore` copies it once per batch and changes its own
+    copy after that, so adding many names to a large dict in one batch costs one copy, not
+    one per name."""
+    if isinstance(store, BufferedStore):
+        store.set_entry(key, name, value)
+    else:
+        store[key] = {**(store.get(key) or {}), name: value}
+
+
 class BufferedStore(MutableMapping[str, Any]):
     """Reads through to a backing store, keeps writes until `flush`.
 
@@ -36,6 +49,8 @@ class BufferedStore(MutableMapping[str, Any]):
         self._read: dict[str, Any] = {}
         """What was read from the backing store (or found missing) during the batch: the
         folds read a key several times, and nothing else writes the backing store."""
+        self._copies: dict[str, dict[str, Any]] = {}
+        """Dicts this batch copied for `set_entry`, by key: its own while still pending."""
 
     def __getitem__(self, key: str) -> Any:
         value = self.get(key, _MISSING)
@@ -53,6 +68,15 @@ class BufferedStore(MutableMapping[str, Any]):
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.pending[key] = value
+
+    def set_entry(self, key: str, name: str, value: Any) -> None:
+        """Set `name` to `value` in the dict at `key`, copying it on the batch's first
+        change only (see the module's `set_entry`)."""
+        copies = self._copies
+        if key in copies and self.pending.get(key) is copies[key]:
+            copies[key][name] = value
+        else:
+            copies[key] = self.pending[key] = {**(self.get(key) or {}), name: value}
 
     def __delitem__(self, key: str) -> None:
         raise NotImplementedError("the folds never delete keys")
@@ -77,4 +101,5 @@ class BufferedStore(MutableMapping[str, Any]):
             self.backing[key] = self.pending[key]
         self.pending.clear()
         self._read.clear()
+        self._copies.clear()
         return len(keys)

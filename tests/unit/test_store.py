@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.store import BufferedStore
+from projections.store import BufferedStore, set_entry
 
 
 class RecordingStore(dict[str, Any]):
@@ -116,3 +116,45 @@ def test_a_batch_reads_each_key_from_the_backing_store_once_even_when_absent() -
     assert store.get("absent") == 2
     store.flush()  # the next batch reads the backing store again
     assert store.get("absent") == 2 and reads[-1] == "absent"
+
+
+def test_set_entry_copies_a_stored_dict_once_per_batch_and_never_changes_it() -> None:
+    stored = {"ana": "2026-03-02"}
+    backing: dict[str, Any] = {"members": stored}
+    batch = BufferedStore(backing)
+    set_entry(batch, "members", "ben", "2026-03-03")
+    copy = batch["members"]
+    set_entry(batch, "members", "cy", "2026-03-04")
+    assert batch["members"] is copy  # one copy for the batch
+    assert copy == {"ana": "2026-03-02", "ben": "2026-03-03", "cy": "2026-03-04"}
+    assert stored == {"ana": "2026-03-02"}
+    batch.flush()
+    assert backing["members"] is copy
+
+    # The next batch copies again: the dict now in the backing store stays as written.
+    following = BufferedStore(backing)
+    set_entry(following, "members", "dee", "2026-03-05")
+    assert copy == {"ana": "2026-03-02", "ben": "2026-03-03", "cy": "2026-03-04"}
+    assert following["members"] == {**copy, "dee": "2026-03-05"}
+
+
+def test_set_entry_copies_again_after_the_key_was_assigned_or_the_writes_dropped() -> None:
+    batch = BufferedStore({})
+    set_entry(batch, "members", "ana", "2026-03-02")
+    replaced = {"ben": "2026-03-03"}
+    batch["members"] = replaced
+    set_entry(batch, "members", "cy", "2026-03-04")
+    assert replaced == {"ben": "2026-03-03"}
+    assert batch["members"] == {"ben": "2026-03-03", "cy": "2026-03-04"}
+    kept = batch["members"]
+    batch.pending.clear()  # the worker hands pending writes to the table itself
+    set_entry(batch, "members", "dee", "2026-03-05")
+    assert kept == {"ben": "2026-03-03", "cy": "2026-03-04"}
+
+
+def test_set_entry_on_a_plain_mapping_writes_a_new_dict() -> None:
+    stored = {"ana": "2026-03-02"}
+    store: dict[str, Any] = {"members": stored}
+    set_entry(store, "members", "ben", "2026-03-03")
+    assert store["members"] == {"ana": "2026-03-02", "ben": "2026-03-03"}
+    assert stored == {"ana": "2026-03-02"}
