@@ -192,12 +192,11 @@ class Pipeline:
             rows, alerts[partition] = await self._fold_partition(messages)
             for table, table_rows in rows.items():
                 batch[table] += table_rows
-        await self._write_rows(batch)
-        # The state's changelog records must be acknowledged before the next take lets
-        # Faust commit the messages they came from.
+        # The state's changelog records must be acknowledged before the alert changes they
+        # keep as unsent go out, and before the next take lets Faust commit the messages
+        # they came from. The alert changes go out before the rows are inserted: the insert
+        # is the longest step between a threshold crossed and its alert on the topic.
         await self.state_writer.flush()
-        metrics.FRESHNESS.applied(self.take_event_times)
-        self.take_event_times = metrics.EventTimes()
         await self._send_alerts([a for found in alerts.values() for a in found])
         for partition, found in alerts.items():
             if found:
@@ -205,6 +204,9 @@ class Pipeline:
                 state = BufferedStore(self.state)
                 Alerting.sent(state, found)
                 await self._flush(state, partition)
+        await self._write_rows(batch)
+        metrics.FRESHNESS.applied(self.take_event_times)
+        self.take_event_times = metrics.EventTimes()
         await self.state_writer.flush()
 
     async def _fold_partition(self, messages: list[EventT]) -> tuple[TableRows, list[Alert]]:
