@@ -39,6 +39,11 @@ def _stamp(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+DAY_CONTRIBUTORS = 2_000
+FIRM_CONTRIBUTORS = 20_000
+FIRM_PROJECT_SIZE = 100
+FIRM_LATE_EVERY = 10
+
 LOAD_SHAPES = ("day", "firm")
 """Background loads of the probes.
 
@@ -58,11 +63,12 @@ def background_event(
 ) -> bytes:
     """The `n`th background entry of a load shape (see LOAD_SHAPES)."""
     if shape == "firm":
-        contributor = n % 20_000
-        day = work_date - dt.timedelta(weeks=1) if n % 10 == 9 else work_date
-        project, minutes = f"bench-load-{contributor // 100}", 60
+        contributor = n % FIRM_CONTRIBUTORS
+        late = n % FIRM_LATE_EVERY == FIRM_LATE_EVERY - 1
+        day = work_date - dt.timedelta(weeks=1) if late else work_date
+        project, minutes = f"bench-load-{contributor // FIRM_PROJECT_SIZE}", 60
     else:
-        contributor, day, project, minutes = n % 2_000, work_date, "bench-load", 30
+        contributor, day, project, minutes = n % DAY_CONTRIBUTORS, work_date, "bench-load", 30
     return orjson.dumps(
         {
             "event_id": f"bench-load-{n}",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import orjson
 
+from projections.fold import Touched
+from projections.patterns.policy import Policy
 from streams import alerting
 from streams.alerting import Alerting
 
@@ -39,11 +42,6 @@ def test_orgs_keep_their_own_unsent_changes() -> None:
 
 
 def test_the_week_memo_drops_old_weeks_once_past_its_limit_and_keeps_recent_ones() -> None:
-    import datetime as dt
-
-    from projections.fold import Touched
-    from projections.patterns.policy import Policy
-
     now = dt.datetime(2026, 3, 4, 12, tzinfo=dt.UTC)
     old, recent = dt.date(2025, 1, 6), dt.date(2026, 2, 23)
     kept = alerting.MEMO_PRUNE_AT - 1
