@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from events.models import TimeDeleted, TimeLogged
 from projections.clock import utc_iso
+from projections.store import BufferedStore
 
 Store = MutableMapping[str, Any]
 """Keyed projection state: str keys, JSON-serialisable values."""
@@ -103,58 +104,143 @@ def apply(store: Store, event: TimeLogged | TimeDeleted) -> set[DayKey]:
     return touched
 
 
-class EntryOnDay(NamedTuple):
-    """An entry currently on a contributor day (a named tuple: days are read often, and a
-    tuple costs a fraction of a frozen dataclass to build)."""
+class DaySummary(NamedTuple):
+    """What the projections read of a contributor day: integer sums of its present entries'
+    minutes (so they do not depend on the entries' order) and the latest change."""
 
-    entry_id: str
-    project_id: str
-    minutes: int
-    billable: bool
-    for_team_id: str | None
-    changed_at: str
-    """Event time of the entry's latest change (fixed-width UTC ISO, so it sorts)."""
+    logged_minutes: int
+    billable_minutes: int
+    entries: int
+    """Entries currently on the day."""
+    latest: str
+    """Event time of the day's latest change, of any entry ever on it (fixed-width UTC ISO;
+    empty when no entry was ever logged on it)."""
+    projects: dict[str, tuple[int, int, str]]
+    """Per project: minutes, billable minutes, latest change of its present entries."""
+    for_teams: dict[str, tuple[int, int]]
+    """Per team the entries were done for (for_team_id): minutes, unbilled minutes."""
 
 
-def read_day(store: Store, key: DayKey) -> tuple[list[EntryOnDay], dt.datetime | None]:
-    """The entries currently on a contributor day (by entry_id), and the event time of the
-    day's latest change (None when no entry was ever logged on it)."""
-    record = store.get(day_key(key))
+EMPTY_DAY = DaySummary(0, 0, 0, "", {}, {})
+
+SUMMARY_MEMO_SIZE = 10_000
+"""Day summaries kept (`summarize`). A changed day is read by its own row, its week's row
+(which reads the week's seven days) and its projects' figures; a day with a hundred entries
+was summed again for each."""
+
+_summaries: dict[str, tuple[Any, DaySummary]] = {}
+"""Day key -> (the record summarised, its summary), oldest first. A hit needs the very
+record object: a stored record is never changed in place (a new one is written instead),
+and holding it keeps its id from being reused. The one exception, a batch's own copy of a
+day (`BufferedStore.own`), is only changed through `_write_day`, which keeps its entry
+here right (`_carry_summary`)."""
+
+
+def summarize(store: Store, key: DayKey) -> DaySummary:
+    """The summary of a contributor day in `store` (memoised per record)."""
+    skey = day_key(key)
+    record = store.get(skey)
     if record is None:
-        return [], None
-    entries = []
+        return EMPTY_DAY
+    found = _memoised(skey, record)
+    if found is None:
+        found = _summarize(record["entries"])
+        _remember(skey, record, found)
+    return found
+
+
+def _carry_summary(
+    skey: str, written: dict[str, Any], before: DaySummary | None, old: Any, value: list[Any]
+) -> None:
+    """Keep the memoised summary of a day right after one entry's value on it changed from
+    `old` to `value` (`written`: the day now; `before`: the summary before, if known).
+
+    The new summary is carried over from `before` when the change only adds to it (an
+    entry new on the day or coming back to it, no earlier in event time); otherwise the
+    day is summed again when it is read. Either way nothing memoised is left describing
+    the day as it was, even when it was changed in place."""
+    if before is None or (old is not None and (old[0] or value[3] < old[3])):
+        _summaries.pop(skey, None)
+        return
+    present, minutes, is_billable, changed_at, project_id, for_team = value
+    summary = before._replace(latest=max(before.latest, changed_at))
+    if present:
+        own_billable = minutes if is_billable else 0
+        projects, for_teams = dict(summary.projects), dict(summary.for_teams)
+        _add_entry(projects, for_teams, minutes, own_billable, changed_at, project_id, for_team)
+        summary = DaySummary(
+            summary.logged_minutes + minutes,
+            summary.billable_minutes + own_billable,
+            summary.entries + 1,
+            summary.latest,
+            projects,
+            for_teams,
+        )
+    _remember(skey, written, summary)
+
+
+def _memoised(skey: str, record: dict[str, Any]) -> DaySummary | None:
+    found = _summaries.get(skey)
+    return found[1] if found is not None and found[0] is record else None
+
+
+def _remember(skey: str, record: dict[str, Any], summary: DaySummary) -> None:
+    if skey not in _summaries and len(_summaries) >= SUMMARY_MEMO_SIZE:
+        del _summaries[next(iter(_summaries))]
+    _summaries[skey] = (record, summary)
+
+
+def _summarize(entries: dict[str, list[Any]]) -> DaySummary:
+    logged = billable = count = 0
     latest = ""
-    for entry_id, (present, minutes, billable, changed_at, project, for_team) in sorted(
-        record["entries"].items()
-    ):
+    projects: dict[str, tuple[int, int, str]] = {}
+    for_teams: dict[str, tuple[int, int]] = {}
+    for present, minutes, is_billable, changed_at, project_id, for_team in entries.values():
         if changed_at > latest:
             latest = changed_at
-        if present:
-            entries.append(EntryOnDay(entry_id, project, minutes, billable, for_team, changed_at))
-    return entries, dt.datetime.fromisoformat(latest) if latest else None
+        if not present:
+            continue
+        own_billable = minutes if is_billable else 0
+        count += 1
+        logged += minutes
+        billable += own_billable
+        _add_entry(projects, for_teams, minutes, own_billable, changed_at, project_id, for_team)
+    return DaySummary(logged, billable, count, latest, projects, for_teams)
 
 
-def present_entries(store: Store, key: DayKey) -> list[list[Any]]:
-    """The stored values `[present, minutes, billable, changed_at, project_id, for_team_id]`
-    of the entries currently on a contributor day, in no set order: for callers whose
-    results do not depend on it (integer sums, sets, maxima). Cheaper than `read_day`,
-    which sorts them and builds an `EntryOnDay` each."""
-    record = store.get(day_key(key))
-    return [] if record is None else [v for v in record["entries"].values() if v[0]]
+def _add_entry(
+    projects: dict[str, tuple[int, int, str]],
+    for_teams: dict[str, tuple[int, int]],
+    minutes: int,
+    own_billable: int,
+    changed_at: str,
+    project_id: str,
+    for_team: str | None,
+) -> None:
+    """Add a present entry to a summary's per-project and per-team sums."""
+    sums = projects.get(project_id)
+    projects[project_id] = (
+        (minutes, own_billable, changed_at)
+        if sums is None
+        else (sums[0] + minutes, sums[1] + own_billable, max(sums[2], changed_at))
+    )
+    if for_team:
+        team = for_teams.get(for_team, (0, 0))
+        for_teams[for_team] = (team[0] + minutes, team[1] + minutes - own_billable)
 
 
 def day(store: Store, key: DayKey) -> ContributorDay:
     """The figures of a contributor day from the store."""
-    entries, latest = read_day(store, key)
+    summary = summarize(store, key)
     org_id, contributor_id, work_date = key
     return ContributorDay(
         org_id=org_id,
         contributor_id=contributor_id,
         work_date=dt.date.fromisoformat(work_date),
-        logged_minutes=sum(e.minutes for e in entries),
-        billable_minutes=sum(e.minutes for e in entries if e.billable),
-        entries=len(entries),
-        computed_at=latest or _EPOCH,
+        logged_minutes=summary.logged_minutes,
+        billable_minutes=summary.billable_minutes,
+        entries=summary.entries,
+        computed_at=dt.datetime.fromisoformat(summary.latest) if summary.latest else _EPOCH,
     )
 
 
@@ -197,6 +283,19 @@ def _write_day(store: Store, key: DayKey, entry_id: str, entry: dict[str, Any]) 
         current["project_id"] if present else None,
         current["for_team_id"] if present else None,
     ]
-    if record["entries"].get(entry_id) != value:
+    old = record["entries"].get(entry_id)
+    if old == value:
+        return
+    before = _memoised(skey, record) if record["entries"] else EMPTY_DAY
+    if isinstance(store, BufferedStore):
+        # A day changed by many events of a batch is copied once, not once per event.
+        written = store.own(skey, _copy_day)
+        written["entries"][entry_id] = value
+    else:
         # Faust tables persist on assignment, so write a new value rather than mutate.
-        store[skey] = {"entries": {**record["entries"], entry_id: value}}
+        written = store[skey] = {"entries": {**record["entries"], entry_id: value}}
+    _carry_summary(skey, written, before, old, value)
+
+
+def _copy_day(record: dict[str, Any] | None) -> dict[str, Any]:
+    return {"entries": dict(record["entries"]) if record else {}}

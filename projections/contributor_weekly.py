@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from projections import reference
 from projections.clock import week_days
-from projections.contributor_daily import Store, read_day
+from projections.contributor_daily import Store, summarize
 
 TRAILING_WEEKS = 4
 
@@ -61,41 +61,47 @@ class ContributorWeek:
 
 
 def week(store: Store, org_id: str, contributor_id: str, monday: dt.date) -> ContributorWeek:
-    """The contributor's week from the day records and the reference data in `store`."""
-    logged = billable = cross = cross_unbilled = available = 0.0
-    by_project: dict[str, float] = {}
+    """The contributor's week from the day records and the reference data in `store`.
+
+    Minutes are summed as integers and turned into hours once, so the figures do not
+    depend on the order of the entries."""
+    logged = billable = cross = cross_unbilled = 0
+    available = 0.0
+    by_project: dict[str, int] = {}
     team: str | None = None
     target: float | None = None
-    latest: dt.datetime | None = None
+    latest = ""
     for date in week_days(monday):
         profile = reference.profile_at(store, org_id, contributor_id, date)
         if profile is not None and team is None:
             team, target = profile.team_id, profile.target_utilization
         available += reference.capacity_on(store, org_id, contributor_id, date, profile)
-        entries, changed_at = read_day(store, (org_id, contributor_id, date.isoformat()))
-        if changed_at is not None:
-            latest = max(latest, changed_at) if latest else changed_at
-        for entry in entries:
-            hours = entry.minutes / 60
-            logged += hours
-            billable += hours if entry.billable else 0.0
-            by_project[entry.project_id] = by_project.get(entry.project_id, 0.0) + hours
-            if profile and entry.for_team_id and entry.for_team_id != profile.team_id:
-                cross += hours
-                cross_unbilled += 0.0 if entry.billable else hours
+        day = summarize(store, (org_id, contributor_id, date.isoformat()))
+        if not day.latest:
+            continue
+        latest = max(latest, day.latest)
+        logged += day.logged_minutes
+        billable += day.billable_minutes
+        for project_id, (minutes, _billable, _changed) in day.projects.items():
+            by_project[project_id] = by_project.get(project_id, 0) + minutes
+        if profile is not None:
+            for for_team, (minutes, unbilled) in day.for_teams.items():
+                if for_team != profile.team_id:
+                    cross += minutes
+                    cross_unbilled += unbilled
     return ContributorWeek(
         org_id,
         contributor_id,
         monday,
         team,
         target,
-        logged,
-        billable,
+        logged / 60,
+        billable / 60,
         available,
-        cross,
-        cross_unbilled,
-        dict(sorted(by_project.items())),
-        latest,
+        cross / 60,
+        cross_unbilled / 60,
+        {project_id: by_project[project_id] / 60 for project_id in sorted(by_project)},
+        dt.datetime.fromisoformat(latest) if latest else None,
     )
 
 

@@ -19,12 +19,11 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from events.models import TimeLogged
 from projections import reference
 from projections.clock import week_start
-from projections.contributor_daily import Store, present_entries
+from projections.contributor_daily import Store, summarize
 from projections.project_status import DayTotals, ProjectDay, date_bounds, earned_revenue
 from projections.store import sync_member
 
@@ -206,9 +205,7 @@ class ProjectDays:
                 stale = set(old)
             else:
                 stale = {p for p, m in memo.items() if contributor_id in m.contributors}
-            stale |= {
-                v[4] for v in present_entries(self.store, (org_id, contributor_id, work_date))
-            }
+            stale |= summarize(self.store, (org_id, contributor_id, work_date)).projects.keys()
             for project_id in stale:
                 if memo.pop(project_id, None) is not None and (org_id, project_id) in self._days:
                     self._dirty.setdefault((org_id, project_id), set()).add(work_date)
@@ -335,20 +332,7 @@ class ProjectDays:
         found = by_contributor.get(contributor_id)
         if found is not None:
             return found
-        # Per project: [minutes, billable minutes, latest change]; integer sums and a
-        # maximum, so the entries' order does not matter.
-        by_project: dict[str, list[Any]] = {}
-        for _present, minutes, billable, changed_at, project_id, _for_team in present_entries(
-            self.store, (org_id, contributor_id, iso)
-        ):
-            sums = by_project.get(project_id)
-            if sums is None:
-                sums = by_project[project_id] = [0, 0, ""]
-            sums[0] += minutes
-            if billable:
-                sums[1] += minutes
-            if changed_at > sums[2]:
-                sums[2] = changed_at
+        by_project = summarize(self.store, (org_id, contributor_id, iso)).projects
         profile = reference.profile_at(self.store, org_id, contributor_id, work_date)
         rate = profile.cost_rate if profile is not None else None
         found = {}

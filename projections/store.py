@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 _MISSING = object()
@@ -72,11 +72,18 @@ class BufferedStore(MutableMapping[str, Any]):
     def set_entry(self, key: str, name: str, value: Any) -> None:
         """Set `name` to `value` in the dict at `key`, copying it on the batch's first
         change only (see the module's `set_entry`)."""
+        self.own(key, lambda found: dict(found or {}))[name] = value
+
+    def own(self, key: str, copy: Callable[[Any], Any]) -> Any:
+        """The batch's own copy of the value at `key`, pending, for the caller to change in
+        place: made with `copy` (of the value, None when absent) on the batch's first call,
+        the same object on later calls while it is pending. Values read or handed to the
+        backing store are never changed."""
         copies = self._copies
-        if key in copies and self.pending.get(key) is copies[key]:
-            copies[key][name] = value
-        else:
-            copies[key] = self.pending[key] = {**(self.get(key) or {}), name: value}
+        found = copies.get(key)
+        if found is None or self.pending.get(key) is not found:
+            found = copies[key] = self.pending[key] = copy(self.get(key))
+        return found
 
     def __delitem__(self, key: str) -> None:
         raise NotImplementedError("the folds never delete keys")

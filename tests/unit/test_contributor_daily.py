@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import itertools
 from typing import Any
 
 from hypothesis import given, settings
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 
 from events.models import TimeDeleted, TimeLogged
 from projections import contributor_daily as cd
+from projections.store import BufferedStore
 from tests.factories import event
 
 
@@ -218,3 +221,56 @@ def test_days_equal_a_recount_of_the_latest_revisions(
     for contributor in ("ana", "ben"):
         for day in DAYS:
             assert minutes(store, contributor, day)[0] == totals.get((contributor, day), 0)
+
+
+# Property: the memoised day summaries (carried over write by write, or changed in place by
+# a batch) always equal a summary of the day summed afresh.
+
+
+@st.composite
+def mixed_histories(draw: st.DrawFn) -> list[TimeLogged | TimeDeleted]:
+    """Entries on several projects and teams, revised at any event time."""
+    events: list[TimeLogged | TimeDeleted] = []
+    for n in range(draw(st.integers(1, 6))):
+        for revision in draw(st.lists(st.integers(1, 6), min_size=1, max_size=4, unique=True)):
+            at = f"2026-03-03T{draw(st.integers(0, 23)):02d}:00:00Z"
+            if draw(st.integers(0, 5)) == 0:
+                events.append(deleted(entry_id=f"e{n}", revision=revision, occurred_at=at))
+                continue
+            events.append(
+                logged(
+                    entry_id=f"e{n}",
+                    revision=revision,
+                    occurred_at=at,
+                    contributor_id=draw(st.sampled_from(["ana", "ben"])),
+                    work_date=draw(st.sampled_from(DAYS)),
+                    project_id=draw(st.sampled_from(["p1", "p2"])),
+                    for_team_id=draw(st.sampled_from([None, "design", "eng"])),
+                    minutes=draw(st.integers(1, 600)),
+                    billable=draw(st.booleans()),
+                )
+            )
+    return events
+
+
+@settings(max_examples=300, deadline=None)
+@given(history=mixed_histories(), data=st.data())
+def test_memoised_day_summaries_equal_a_fresh_sum(
+    history: list[TimeLogged | TimeDeleted], data: st.DataObject
+) -> None:
+    backing: dict[str, Any] = {}
+    keys = [("acme", c, d) for c in ("ana", "ben") for d in DAYS]
+    events = data.draw(st.permutations(history))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(events)), max_size=4)))
+    for start, end in itertools.pairwise([0, *cuts, len(events)]):
+        batch = BufferedStore(backing)
+        for e in events[start:end]:
+            cd.apply(batch, e)
+            if data.draw(st.booleans()):  # reads in the middle of a batch memoise too
+                cd.summarize(batch, data.draw(st.sampled_from(keys)))
+        batch.flush()
+        for key in data.draw(st.lists(st.sampled_from(keys), max_size=3)):
+            cd.summarize(backing, key)
+    fresh = copy.deepcopy(backing)  # new record objects: nothing memoised for them
+    for key in keys:
+        assert cd.summarize(backing, key) == cd.summarize(fresh, key)
