@@ -19,6 +19,7 @@ days, including the zero days an entry moved away from.
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -128,7 +129,7 @@ SUMMARY_MEMO_SIZE = 10_000
 (which reads the week's seven days) and its projects' figures; a day with a hundred entries
 was summed again for each."""
 
-_summaries: dict[str, tuple[Any, DaySummary]] = {}
+_summaries: OrderedDict[str, tuple[Any, DaySummary]] = OrderedDict()
 """Day key -> (the record summarised, its summary), oldest first. A hit needs the very
 record object: a stored record is never changed in place (a new one is written instead),
 and holding it keeps its id from being reused. The one exception, a batch's own copy of a
@@ -186,7 +187,9 @@ def _memoised(skey: str, record: dict[str, Any]) -> DaySummary | None:
 
 def _remember(skey: str, record: dict[str, Any], summary: DaySummary) -> None:
     if skey not in _summaries and len(_summaries) >= SUMMARY_MEMO_SIZE:
-        del _summaries[next(iter(_summaries))]
+        # OrderedDict: finding a plain dict's first key scans past every key deleted
+        # before it, so evicting the oldest one by one grows slower and slower.
+        _summaries.popitem(last=False)
     _summaries[skey] = (record, summary)
 
 

@@ -183,6 +183,7 @@ class Pipeline:
     async def _fold_take(self, events: list[EventT]) -> None:
         """Fold a take's messages per partition, then write all their rows and alerts."""
         metrics.PROJECTION_TAKE_MESSAGES.observe(len(events))
+        step = _StepTimer()
         by_partition: dict[int, list[EventT]] = {}
         for event in events:
             by_partition.setdefault(event.message.partition, []).append(event)
@@ -192,11 +193,13 @@ class Pipeline:
             rows, alerts[partition] = await self._fold_partition(messages)
             for table, table_rows in rows.items():
                 batch[table] += table_rows
+        step.done("fold")
         # The state's changelog records must be acknowledged before the alert changes they
         # keep as unsent go out, and before the next take lets Faust commit the messages
         # they came from. The alert changes go out before the rows are inserted: the insert
         # is the longest step between a threshold crossed and its alert on the topic.
         await self.state_writer.flush()
+        step.done("state")
         await self._send_alerts([a for found in alerts.values() for a in found])
         for partition, found in alerts.items():
             if found:
@@ -204,7 +207,9 @@ class Pipeline:
                 state = BufferedStore(self.state)
                 Alerting.sent(state, found)
                 await self._flush(state, partition)
+        step.done("alerts")
         await self._write_rows(batch)
+        step.done("rows")
         metrics.FRESHNESS.applied(self.take_event_times)
         self.take_event_times = metrics.EventTimes()
         await self.state_writer.flush()
@@ -319,6 +324,18 @@ class Pipeline:
                 else None,
             },
         }
+
+
+class _StepTimer:
+    """Observes the time since the previous step in worksignals_projection_take_seconds."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+
+    def done(self, step: str) -> None:
+        now = time.perf_counter()
+        metrics.PROJECTION_TAKE_SECONDS.labels(step).observe(now - self._last)
+        self._last = now
 
 
 def _use_partition_of(message: EventT) -> None:

@@ -72,6 +72,14 @@ PROJECTION_TAKE_EVENTS = Histogram(
     "Events per projection take.",
     buckets=(1, 10, 100, 1000, 5000, 10000, 25000, 50000, 100000),
 )
+PROJECTION_TAKE_SECONDS = Histogram(
+    "worksignals_projection_take_seconds",
+    "Time of each step of a projection take: fold (events folded, rows and alert changes "
+    "computed), state (changelog acknowledged), alerts (changes sent and marked sent), "
+    "rows (written).",
+    ["step"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 # -- sinks -------------------------------------------------------------------------------
 

@@ -71,7 +71,11 @@ class Settings(BaseSettings):
         default=5000, gt=0, description="Most messages the ingest stage reads per batch."
     )
     flush_interval_seconds: float = Field(
-        default=1.0, gt=0, description="Longest time a projection row waits before a write."
+        default=0.5,
+        gt=0,
+        description="Cadence of the projection's takes: under a load the worker keeps up "
+        "with, an event waits at most about this long before it is folded, its alert changes "
+        "are sent and its rows written.",
     )
     first_look_hours: float = Field(
         default=24.0,

@@ -273,6 +273,9 @@ def check_writes_and_batches(prom: Prometheus) -> None:
     assert prom.value("worksignals_ingest_batch_messages_count") >= 1  # type: ignore[operator]
     takes = prom.value("worksignals_projection_take_messages_count")
     assert takes is not None and takes >= 1
+    # Each take times each of its steps once.
+    steps = prom.query("worksignals_projection_take_seconds_count")
+    assert steps == {(("step", s),): takes for s in ("fold", "state", "alerts", "rows")}
     # Every accepted event went through a take (the histogram sums events per take).
     assert prom.value("worksignals_projection_take_events_sum") == prom.value(
         "worksignals_projected_events_total"
