@@ -124,6 +124,12 @@ class DaySummary(NamedTuple):
 
 EMPTY_DAY = DaySummary(0, 0, 0, "", {}, {})
 
+LARGE_DAY = 16
+"""Entries (ever on a day) from which its summary is memoised and carried over write by
+write, and a batch changes its own copy of it in place. A smaller day is summed again when
+read, and copied for each write: cheaper than keeping its summary, on the bench's million
+events (about 3 entries a day)."""
+
 SUMMARY_MEMO_SIZE = 10_000
 """Day summaries kept (`summarize`). A changed day is read by its own row, its week's row
 (which reads the week's seven days) and its projects' figures; a day with a hundred entries
@@ -143,6 +149,8 @@ def summarize(store: Store, key: DayKey) -> DaySummary:
     record = store.get(skey)
     if record is None:
         return EMPTY_DAY
+    if len(record["entries"]) < LARGE_DAY:
+        return _summarize(record["entries"])
     found = _memoised(skey, record)
     if found is None:
         found = _summarize(record["entries"])
@@ -289,13 +297,16 @@ def _write_day(store: Store, key: DayKey, entry_id: str, entry: dict[str, Any]) 
     old = record["entries"].get(entry_id)
     if old == value:
         return
-    before = _memoised(skey, record) if record["entries"] else EMPTY_DAY
+    if len(record["entries"]) < LARGE_DAY:
+        # Faust tables persist on assignment, so write a new value rather than mutate.
+        store[skey] = {"entries": {**record["entries"], entry_id: value}}
+        return
+    before = _memoised(skey, record)
     if isinstance(store, BufferedStore):
-        # A day changed by many events of a batch is copied once, not once per event.
+        # A large day changed by many events of a batch is copied once, not once per event.
         written = store.own(skey, _copy_day)
         written["entries"][entry_id] = value
     else:
-        # Faust tables persist on assignment, so write a new value rather than mutate.
         written = store[skey] = {"entries": {**record["entries"], entry_id: value}}
     _carry_summary(skey, written, before, old, value)
 

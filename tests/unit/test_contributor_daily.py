@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import itertools
 from typing import Any
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -224,7 +225,8 @@ def test_days_equal_a_recount_of_the_latest_revisions(
 
 
 # Property: the memoised day summaries (carried over write by write, or changed in place by
-# a batch) always equal a summary of the day summed afresh.
+# a batch) always equal a summary of the day summed afresh. Days count as large from 2
+# entries here, so the generated days cross that size and use the large days' paths.
 
 
 @st.composite
@@ -258,6 +260,11 @@ def mixed_histories(draw: st.DrawFn) -> list[TimeLogged | TimeDeleted]:
 def test_memoised_day_summaries_equal_a_fresh_sum(
     history: list[TimeLogged | TimeDeleted], data: st.DataObject
 ) -> None:
+    with mock.patch.object(cd, "LARGE_DAY", 2):
+        _fold_and_read_summaries(history, data)
+
+
+def _fold_and_read_summaries(history: list[TimeLogged | TimeDeleted], data: st.DataObject) -> None:
     backing: dict[str, Any] = {}
     keys = [("acme", c, d) for c in ("ana", "ben") for d in DAYS]
     events = data.draw(st.permutations(history))
@@ -274,3 +281,19 @@ def test_memoised_day_summaries_equal_a_fresh_sum(
     fresh = copy.deepcopy(backing)  # new record objects: nothing memoised for them
     for key in keys:
         assert cd.summarize(backing, key) == cd.summarize(fresh, key)
+
+
+def test_a_large_day_is_not_summed_again_for_each_entry_added() -> None:
+    backing: dict[str, Any] = {}
+    key = ("acme", "ana", "2026-03-02")
+    sums = mock.Mock(wraps=cd._summarize)
+    with mock.patch.object(cd, "_summarize", sums):
+        for batch_start in range(0, 100, 25):
+            batch = BufferedStore(backing)
+            for n in range(batch_start, batch_start + 25):
+                cd.apply(batch, logged(entry_id=f"e{n}", work_date=key[2], minutes=10))
+                assert cd.summarize(batch, key).logged_minutes == 10 * (n + 1)
+            batch.flush()
+            assert cd.summarize(backing, key).entries == batch_start + 25
+    # Summed while the day is small, then once when it becomes large; carried over after.
+    assert sums.call_count <= cd.LARGE_DAY + 1
