@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     ingest_batch_max: int = Field(
         default=5000, gt=0, description="Most messages the ingest stage reads per batch."
     )
+    ingest_linger_seconds: float = Field(
+        default=0.2,
+        ge=0,
+        description="How long the ingest stage reads on to fill a batch that is not full: "
+        "fewer, larger ClickHouse inserts under a light load (0: each read is a batch).",
+    )
     flush_interval_seconds: float = Field(
         default=0.5,
         gt=0,
