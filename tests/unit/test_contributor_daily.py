@@ -162,26 +162,39 @@ DAYS = ["2026-03-01", "2026-03-02", "2026-03-03"]
 
 
 @st.composite
-def histories(draw: st.DrawFn) -> list[TimeLogged | TimeDeleted]:
+def histories(
+    draw: st.DrawFn, max_entries: int = 4, mixed: bool = False
+) -> list[TimeLogged | TimeDeleted]:
+    """Entries revised up to 4 times, some deleted. `mixed`: on several projects and teams,
+    and each revision at any event time (otherwise later revisions come later)."""
     events: list[TimeLogged | TimeDeleted] = []
-    for n in range(draw(st.integers(1, 4))):
-        revisions = draw(st.lists(st.integers(1, 6), min_size=1, max_size=4, unique=True))
-        for revision in revisions:
-            at = f"2026-03-03T{revision:02d}:00:00Z"
+    for n in range(draw(st.integers(1, max_entries))):
+        for revision in draw(st.lists(st.integers(1, 6), min_size=1, max_size=4, unique=True)):
+            hour = draw(st.integers(0, 23)) if mixed else revision
+            at = f"2026-03-03T{hour:02d}:00:00Z"
             if draw(st.integers(0, 4)) == 0:
                 events.append(deleted(entry_id=f"e{n}", revision=revision, occurred_at=at))
-            else:
-                events.append(
-                    logged(
-                        entry_id=f"e{n}",
-                        revision=revision,
-                        occurred_at=at,
-                        contributor_id=draw(st.sampled_from(["ana", "ben"])),
-                        work_date=draw(st.sampled_from(DAYS)),
-                        minutes=draw(st.integers(1, 600)),
-                        billable=draw(st.booleans()),
-                    )
+                continue
+            where = (
+                {
+                    "project_id": draw(st.sampled_from(["p1", "p2"])),
+                    "for_team_id": draw(st.sampled_from([None, "design", "eng"])),
+                }
+                if mixed
+                else {}
+            )
+            events.append(
+                logged(
+                    entry_id=f"e{n}",
+                    revision=revision,
+                    occurred_at=at,
+                    contributor_id=draw(st.sampled_from(["ana", "ben"])),
+                    work_date=draw(st.sampled_from(DAYS)),
+                    minutes=draw(st.integers(1, 600)),
+                    billable=draw(st.booleans()),
+                    **where,
                 )
+            )
     return events
 
 
@@ -229,34 +242,8 @@ def test_days_equal_a_recount_of_the_latest_revisions(
 # entries here, so the generated days cross that size and use the large days' paths.
 
 
-@st.composite
-def mixed_histories(draw: st.DrawFn) -> list[TimeLogged | TimeDeleted]:
-    """Entries on several projects and teams, revised at any event time."""
-    events: list[TimeLogged | TimeDeleted] = []
-    for n in range(draw(st.integers(1, 6))):
-        for revision in draw(st.lists(st.integers(1, 6), min_size=1, max_size=4, unique=True)):
-            at = f"2026-03-03T{draw(st.integers(0, 23)):02d}:00:00Z"
-            if draw(st.integers(0, 5)) == 0:
-                events.append(deleted(entry_id=f"e{n}", revision=revision, occurred_at=at))
-                continue
-            events.append(
-                logged(
-                    entry_id=f"e{n}",
-                    revision=revision,
-                    occurred_at=at,
-                    contributor_id=draw(st.sampled_from(["ana", "ben"])),
-                    work_date=draw(st.sampled_from(DAYS)),
-                    project_id=draw(st.sampled_from(["p1", "p2"])),
-                    for_team_id=draw(st.sampled_from([None, "design", "eng"])),
-                    minutes=draw(st.integers(1, 600)),
-                    billable=draw(st.booleans()),
-                )
-            )
-    return events
-
-
 @settings(max_examples=300, deadline=None)
-@given(history=mixed_histories(), data=st.data())
+@given(history=histories(max_entries=6, mixed=True), data=st.data())
 def test_memoised_day_summaries_equal_a_fresh_sum(
     history: list[TimeLogged | TimeDeleted], data: st.DataObject
 ) -> None:
