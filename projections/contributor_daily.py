@@ -107,7 +107,8 @@ def apply(store: Store, event: TimeLogged | TimeDeleted) -> set[DayKey]:
 
 class DaySummary(NamedTuple):
     """What the projections read of a contributor day: integer sums of its present entries'
-    minutes (so they do not depend on the entries' order) and the latest change."""
+    minutes (so they do not depend on the entries' order) and the latest change. Memoised
+    summaries are shared between readers: never change one, or its dicts."""
 
     logged_minutes: int
     billable_minutes: int
@@ -131,9 +132,9 @@ read, and copied for each write: cheaper than keeping its summary, on the bench'
 events (about 3 entries a day)."""
 
 SUMMARY_MEMO_SIZE = 10_000
-"""Day summaries kept (`summarize`). A changed day is read by its own row, its week's row
-(which reads the week's seven days) and its projects' figures; a day with a hundred entries
-was summed again for each."""
+"""Large days' summaries kept (`summarize`). A changed day is read by its own row, its
+week's row (which reads the week's seven days) and its projects' figures; a day with a
+hundred entries was summed again for each."""
 
 _summaries: OrderedDict[str, tuple[Any, DaySummary]] = OrderedDict()
 """Day key -> (the record summarised, its summary), oldest first. A hit needs the very
