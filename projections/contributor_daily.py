@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from events.models import TimeDeleted, TimeLogged
 from projections.clock import utc_iso
-from projections.store import BufferedStore
+from projections.store import changed_copy
 
 Store = MutableMapping[str, Any]
 """Keyed projection state: str keys, JSON-serialisable values."""
@@ -140,7 +140,7 @@ _summaries: OrderedDict[str, tuple[Any, DaySummary]] = OrderedDict()
 """Day key -> (the record summarised, its summary), oldest first. A hit needs the very
 record object: a stored record is never changed in place (a new one is written instead),
 and holding it keeps its id from being reused. The one exception, a batch's own copy of a
-day (`BufferedStore.own`), is only changed through `_write_day`, which keeps its entry
+day (`changed_copy`), is only changed through `_write_day`, which keeps its entry
 here right (`_carry_summary`)."""
 
 
@@ -302,13 +302,10 @@ def _write_day(store: Store, key: DayKey, entry_id: str, entry: dict[str, Any]) 
         # Faust tables persist on assignment, so write a new value rather than mutate.
         store[skey] = {"entries": {**record["entries"], entry_id: value}}
         return
-    before = _memoised(skey, record)
-    if isinstance(store, BufferedStore):
-        # A large day changed by many events of a batch is copied once, not once per event.
-        written = store.own(skey, _copy_day)
-        written["entries"][entry_id] = value
-    else:
-        written = store[skey] = {"entries": {**record["entries"], entry_id: value}}
+    before = _memoised(skey, record)  # before the write: a batch changes its own copy in place
+    written = changed_copy(
+        store, skey, _copy_day, lambda day: day["entries"].__setitem__(entry_id, value)
+    )
     _carry_summary(skey, written, before, old, value)
 
 

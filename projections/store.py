@@ -23,17 +23,33 @@ def sync_member(store: MutableMapping[str, Any], key: str, member: str, present:
         store[key] = [*members[:at], *members[at + 1 :]]
 
 
-def set_entry(store: MutableMapping[str, Any], key: str, name: str, value: Any) -> None:
-    """Set `name` to `value` in the dict stored at `key` (a new dict when there is none).
+def changed_copy(
+    store: MutableMapping[str, Any],
+    key: str,
+    copy: Callable[[Any], Any],
+    change: Callable[[Any], None],
+) -> Any:
+    """Store at `key` a copy of its value (made with `copy`, of None when absent) with
+    `change` applied, and return it.
 
-    A stored dict is never changed in place: a Faust table persists on assignment, and
-    readers may hold it. A `BufferedStore` copies it once per batch and changes its own
-    copy after that, so adding many names to a large dict in one batch costs one copy, not
-    one per name."""
+    A stored value is never changed in place: a Faust table persists on assignment, and
+    readers may hold it. A `BufferedStore` copies the value once per batch and changes its
+    own copy after that (`BufferedStore.own`), so many changes to a large value in one
+    batch cost one copy, not one each."""
     if isinstance(store, BufferedStore):
-        store.set_entry(key, name, value)
+        value = store.own(key, copy)
+        change(value)
     else:
-        store[key] = {**(store.get(key) or {}), name: value}
+        value = copy(store.get(key))
+        change(value)
+        store[key] = value
+    return value
+
+
+def set_entry(store: MutableMapping[str, Any], key: str, name: str, value: Any) -> None:
+    """Set `name` to `value` in the dict stored at `key` (a new dict when there is none),
+    copying it as `changed_copy` does."""
+    changed_copy(store, key, lambda found: dict(found or {}), lambda d: d.__setitem__(name, value))
 
 
 class BufferedStore(MutableMapping[str, Any]):
@@ -50,7 +66,7 @@ class BufferedStore(MutableMapping[str, Any]):
         """What was read from the backing store (or found missing) during the batch: the
         folds read a key several times, and nothing else writes the backing store."""
         self._copies: dict[str, dict[str, Any]] = {}
-        """Dicts this batch copied for `set_entry`, by key: its own while still pending."""
+        """Values this batch copied for `own`, by key: its own while still pending."""
 
     def __getitem__(self, key: str) -> Any:
         value = self.get(key, _MISSING)
@@ -68,11 +84,6 @@ class BufferedStore(MutableMapping[str, Any]):
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.pending[key] = value
-
-    def set_entry(self, key: str, name: str, value: Any) -> None:
-        """Set `name` to `value` in the dict at `key`, copying it on the batch's first
-        change only (see the module's `set_entry`)."""
-        self.own(key, lambda found: dict(found or {}))[name] = value
 
     def own(self, key: str, copy: Callable[[Any], Any]) -> Any:
         """The batch's own copy of the value at `key`, pending, for the caller to change in
