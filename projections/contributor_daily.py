@@ -19,14 +19,14 @@ days, including the zero days an entry moved away from.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections import OrderedDict
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from events.models import TimeDeleted, TimeLogged
 from projections.clock import utc_iso
-from projections.store import changed_copy
 
 Store = MutableMapping[str, Any]
 """Keyed projection state: str keys, JSON-serialisable values."""
@@ -125,55 +125,78 @@ class DaySummary(NamedTuple):
 
 EMPTY_DAY = DaySummary(0, 0, 0, "", {}, {})
 
-LARGE_DAY = 16
-"""Entries (ever on a day) from which its summary is memoised and carried over write by
-write, and a batch changes its own copy of it in place. A smaller day is summed again when
-read, and copied for each write: cheaper than keeping its summary, on the bench's million
-events (about 3 entries a day)."""
+SPLIT_AT = 16
+"""Entries (ever on a day) from which the day is kept in parts: its record then holds only
+how many, and each entry's value lives in the part its entry_id hashes to (`part_key`).
+
+A day's record is written whole at every change, to RocksDB and to its changelog. On a
+busy day (the alert probes' `day` load collects hundreds of entries per contributor-day)
+every take rewrote thousands of records of tens of kilobytes; a part holds a sixteenth.
+Entries are never removed from a day, so whether a day is split depends only on the set of
+entries ever logged on it, not on their order."""
+
+DAY_PARTS = 16
+"""Parts of a split day (the number is kept in its record, which reads and writes use)."""
 
 SUMMARY_MEMO_SIZE = 10_000
-"""Large days' summaries kept (`summarize`). A changed day is read by its own row, its
+"""Split days' summaries kept (`summarize`). A changed day is read by its own row, its
 week's row (which reads the week's seven days) and its projects' figures; a day with a
 hundred entries was summed again for each."""
 
 _summaries: OrderedDict[str, tuple[Any, DaySummary]] = OrderedDict()
-"""Day key -> (the record summarised, its summary), oldest first. A hit needs the very
-record object: a stored record is never changed in place (a new one is written instead),
-and holding it keeps its id from being reused. The one exception, a batch's own copy of a
-day (`changed_copy`), is only changed through `_write_day`, which keeps its entry
-here right (`_carry_summary`)."""
+"""Day key -> (the split day's record summarised, its summary), oldest first.
+
+Every write to a part writes the day's record again too (a new, tiny object), so a hit
+needs the very record object: a stored record is never changed in place, and holding it
+keeps its id from being reused. A restored or re-read record is a new object, summed
+again. `_write_part` keeps the entry here right (`_carry_summary`)."""
+
+
+def part_key(skey: str, part: int) -> str:
+    """Store key of a part of the split day at `skey` (`day_key`)."""
+    return f"daypart|{skey[4:]}|{part}"
+
+
+def part_of(entry_id: str, parts: int) -> int:
+    """The part of a split day an entry's value lives in: stable across processes (Python's
+    own str hash is not)."""
+    return zlib.crc32(entry_id.encode()) % parts
 
 
 def summarize(store: Store, key: DayKey) -> DaySummary:
-    """The summary of a contributor day in `store` (memoised per record)."""
+    """The summary of a contributor day in `store` (memoised per record when split)."""
     skey = day_key(key)
     record = store.get(skey)
     if record is None:
         return EMPTY_DAY
-    if len(record["entries"]) < LARGE_DAY:
-        return _summarize(record["entries"])
-    found = _memoised(skey, record)
-    if found is None:
-        found = _summarize(record["entries"])
-        _remember(skey, record, found)
-    return found
+    parts = record.get("parts")
+    if parts is None:
+        return _summarize(record["entries"].values())
+    memo = _summaries.get(skey)
+    if memo is not None and memo[0] is record:
+        return memo[1]
+    found = [store.get(part_key(skey, k)) for k in range(parts)]
+    summary = _summarize(v for part in found if part for v in part["entries"].values())
+    _remember(skey, record, summary)
+    return summary
 
 
 def _carry_summary(
-    skey: str, written: dict[str, Any], before: DaySummary | None, old: Any, value: list[Any]
+    skey: str, before: Any, written: dict[str, Any], old: Any, value: list[Any]
 ) -> None:
-    """Keep the memoised summary of a day right after one entry's value on it changed from
-    `old` to `value` (`written`: the day now; `before`: the summary before, if known).
+    """Keep the memoised summary of a split day right after one entry's value on it changed
+    from `old` to `value` (the day's record: `before`, now `written`).
 
-    The new summary is carried over from `before` when the change only adds to it (an
-    entry new on the day or coming back to it, no earlier in event time); otherwise the
-    day is summed again when it is read. Either way nothing memoised is left describing
-    the day as it was, even when it was changed in place."""
-    if before is None or (old is not None and (old[0] or value[3] < old[3])):
+    The new summary is carried over when the memo described the day as it was and the
+    change only adds to it (an entry new on the day or coming back to it, no earlier in
+    event time); otherwise the day is summed again when it is read."""
+    memo = _summaries.get(skey)
+    if memo is None or memo[0] is not before or (old is not None and (old[0] or value[3] < old[3])):
         _summaries.pop(skey, None)
         return
+    summary = memo[1]
     present, minutes, is_billable, changed_at, project_id, for_team = value
-    summary = before._replace(latest=max(before.latest, changed_at))
+    summary = summary._replace(latest=max(summary.latest, changed_at))
     if present:
         own_billable = minutes if is_billable else 0
         projects, for_teams = dict(summary.projects), dict(summary.for_teams)
@@ -189,12 +212,7 @@ def _carry_summary(
     _remember(skey, written, summary)
 
 
-def _memoised(skey: str, record: dict[str, Any]) -> DaySummary | None:
-    found = _summaries.get(skey)
-    return found[1] if found is not None and found[0] is record else None
-
-
-def _remember(skey: str, record: dict[str, Any], summary: DaySummary) -> None:
+def _remember(skey: str, record: Any, summary: DaySummary) -> None:
     if skey not in _summaries and len(_summaries) >= SUMMARY_MEMO_SIZE:
         # OrderedDict: finding a plain dict's first key scans past every key deleted
         # before it, so evicting the oldest one by one grows slower and slower.
@@ -202,12 +220,12 @@ def _remember(skey: str, record: dict[str, Any], summary: DaySummary) -> None:
     _summaries[skey] = (record, summary)
 
 
-def _summarize(entries: dict[str, list[Any]]) -> DaySummary:
+def _summarize(values: Iterable[list[Any]]) -> DaySummary:
     logged = billable = count = 0
     latest = ""
     projects: dict[str, tuple[int, int, str]] = {}
     for_teams: dict[str, tuple[int, int]] = {}
-    for present, minutes, is_billable, changed_at, project_id, for_team in entries.values():
+    for present, minutes, is_billable, changed_at, project_id, for_team in values:
         if changed_at > latest:
             latest = changed_at
         if not present:
@@ -284,7 +302,7 @@ def _next_state(
 
 def _write_day(store: Store, key: DayKey, entry_id: str, entry: dict[str, Any]) -> None:
     skey = day_key(key)
-    record = store.get(skey) or {"entries": {}}
+    record = store.get(skey) or _NEW_DAY
     current = entry["current"]
     present = current is not None and current["day"] == [key[1], key[2]]
     value = [
@@ -295,19 +313,51 @@ def _write_day(store: Store, key: DayKey, entry_id: str, entry: dict[str, Any]) 
         current["project_id"] if present else None,
         current["for_team_id"] if present else None,
     ]
+    if "parts" in record:
+        _write_part(store, skey, record, entry_id, value)
+        return
     old = record["entries"].get(entry_id)
     if old == value:
         return
-    if len(record["entries"]) < LARGE_DAY:
-        # Faust tables persist on assignment, so write a new value rather than mutate.
-        store[skey] = {"entries": {**record["entries"], entry_id: value}}
+    # Faust tables persist on assignment, so write a new value rather than mutate.
+    entries = {**record["entries"], entry_id: value}
+    if len(entries) >= SPLIT_AT:
+        _split(store, skey, entries)
+    else:
+        store[skey] = {"entries": entries}
+
+
+def _split(store: Store, skey: str, entries: dict[str, list[Any]]) -> None:
+    """Keep the day at `skey` in DAY_PARTS parts from now on.
+
+    Every part is written, empty ones too, so nothing is left of an earlier split that a
+    crash lost; the parts reach the store before the day's record (`BufferedStore`'s write
+    order), so a record that says split always has its parts."""
+    parts: list[dict[str, list[Any]]] = [{} for _ in range(DAY_PARTS)]
+    for entry_id, value in entries.items():
+        parts[part_of(entry_id, DAY_PARTS)][entry_id] = value
+    for part, part_entries in enumerate(parts):
+        store[part_key(skey, part)] = {"entries": part_entries}
+    store[skey] = {"parts": DAY_PARTS}
+    _summaries.pop(skey, None)
+
+
+def _write_part(
+    store: Store, skey: str, record: dict[str, Any], entry_id: str, value: list[Any]
+) -> None:
+    """Write an entry's value on the split day at `skey` (whose record is `record`) into
+    its part, and the day's record again (see `_summaries`)."""
+    parts = record["parts"]
+    pkey = part_key(skey, part_of(entry_id, parts))
+    part = store.get(pkey)
+    entries = part["entries"] if part else {}
+    old = entries.get(entry_id)
+    if old == value:
         return
-    before = _memoised(skey, record)  # before the write: a batch changes its own copy in place
-    written = changed_copy(
-        store, skey, _copy_day, lambda day: day["entries"].__setitem__(entry_id, value)
-    )
-    _carry_summary(skey, written, before, old, value)
+    store[pkey] = {"entries": {**entries, entry_id: value}}
+    written = {"parts": parts}
+    store[skey] = written
+    _carry_summary(skey, record, written, old, value)
 
 
-def _copy_day(record: dict[str, Any] | None) -> dict[str, Any]:
-    return {"entries": dict(record["entries"]) if record else {}}
+_NEW_DAY: dict[str, Any] = {"entries": {}}

@@ -107,10 +107,12 @@ class BufferedStore(MutableMapping[str, Any]):
         return len(self.pending) + sum(1 for k in self.backing if k not in self.pending)
 
     def write_order(self) -> list[str]:
-        """The buffered keys in the order they must reach the backing store: entry records
-        last, so a crash between the writes leaves the days written and the entries to be
-        redone (see contributor_daily.apply)."""
-        return sorted(self.pending, key=lambda k: k.startswith("entry|"))
+        """The buffered keys in the order they must reach the backing store: split days'
+        parts first, so a day's record never says split without its parts (see
+        contributor_daily.SPLIT_AT); entry records last, so a crash between the writes
+        leaves the days written and the entries to be redone (see contributor_daily.apply).
+        """
+        return sorted(self.pending, key=_write_rank)
 
     def flush(self) -> int:
         """Write the buffered keys to the backing store in write order; return how many."""
@@ -121,3 +123,9 @@ class BufferedStore(MutableMapping[str, Any]):
         self._read.clear()
         self._copies.clear()
         return len(keys)
+
+
+def _write_rank(key: str) -> int:
+    if key.startswith("daypart|"):
+        return 0
+    return 2 if key.startswith("entry|") else 1

@@ -130,7 +130,8 @@ class Pipeline:
             "projection-state",
             partitions=settings.partitions,
             # Values stay well below this (alert changes are chunked; a contributor day holds
-            # at most its entries); the headroom keeps a large day from being refused.
+            # at most 15 entries, then a sixteenth of them per part); the headroom keeps a
+            # very large day from being refused.
             extra_topic_configs={"max.message.bytes": str(STATE_MESSAGE_MAX_BYTES)},
             options=ROCKSDB_OPTIONS,
         )

@@ -237,9 +237,67 @@ def test_days_equal_a_recount_of_the_latest_revisions(
             assert minutes(store, contributor, day)[0] == totals.get((contributor, day), 0)
 
 
-# Property: the memoised day summaries (carried over write by write, or changed in place by
-# a batch) always equal a summary of the day summed afresh. Days count as large from 2
-# entries here, so the generated days cross that size and use the large days' paths.
+# Split days (contributor_daily.SPLIT_AT): in these properties days split from 2 entries
+# into 3 parts, so the generated days cross that size and use the split days' paths.
+
+
+def small_splits(split_at: int = 2) -> Any:
+    return mock.patch.multiple(cd, SPLIT_AT=split_at, DAY_PARTS=3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(history=histories(max_entries=6, mixed=True), data=st.data())
+def test_split_days_give_the_same_days_in_any_order_and_batches(
+    history: list[TimeLogged | TimeDeleted], data: st.DataObject
+) -> None:
+    with small_splits():
+        expected = days_of(fold(sorted(history, key=lambda e: (e.entry_id, e.revision))))
+        backing: dict[str, Any] = {}
+        events = data.draw(st.permutations(history))
+        events += data.draw(st.lists(st.sampled_from(history), max_size=6))
+        for batch_events in _batches(events, data):
+            batch = BufferedStore(backing)
+            for e in batch_events:
+                cd.apply(batch, e)
+            batch.flush()
+        assert days_of(backing) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(history=histories(max_entries=8, mixed=True), data=st.data())
+def test_replaying_a_batch_cut_short_by_a_crash_gives_the_same_days(
+    history: list[TimeLogged | TimeDeleted], data: st.DataObject
+) -> None:
+    """A crash keeps any prefix of a batch's writes in write order (one RocksDB write
+    batch, changelog records in order); the worker then folds the batch's events again.
+    Days split from 3 entries: a day written before its split in the same batch is the
+    case where the parts' place in the write order matters."""
+    with small_splits(split_at=3):
+        events = data.draw(st.permutations(history))
+        expected = days_of(fold(events))
+        backing: dict[str, Any] = {}
+        for batch_events in _batches(events, data):
+            batch = BufferedStore(backing)
+            for e in batch_events:
+                cd.apply(batch, e)
+            if data.draw(st.booleans()):  # a crash
+                order = batch.write_order()
+                for key in order[: data.draw(st.integers(0, len(order)))]:
+                    backing[key] = batch.pending[key]
+                batch = BufferedStore(backing)
+                for e in batch_events:  # replayed from the last committed offset
+                    cd.apply(batch, e)
+            batch.flush()
+        assert days_of(backing) == expected
+
+
+def _batches(events: list[Any], data: st.DataObject) -> list[list[Any]]:
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(events)), max_size=4)))
+    return [events[start:end] for start, end in itertools.pairwise([0, *cuts, len(events)])]
+
+
+# Property: the memoised summaries of split days (carried over write by write) always equal
+# a summary of the day summed afresh.
 
 
 @settings(max_examples=300, deadline=None)
@@ -247,18 +305,16 @@ def test_days_equal_a_recount_of_the_latest_revisions(
 def test_memoised_day_summaries_equal_a_fresh_sum(
     history: list[TimeLogged | TimeDeleted], data: st.DataObject
 ) -> None:
-    with mock.patch.object(cd, "LARGE_DAY", 2):
+    with small_splits():
         _fold_and_read_summaries(history, data)
 
 
 def _fold_and_read_summaries(history: list[TimeLogged | TimeDeleted], data: st.DataObject) -> None:
     backing: dict[str, Any] = {}
     keys = [("acme", c, d) for c in ("ana", "ben") for d in DAYS]
-    events = data.draw(st.permutations(history))
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(events)), max_size=4)))
-    for start, end in itertools.pairwise([0, *cuts, len(events)]):
+    for batch_events in _batches(data.draw(st.permutations(history)), data):
         batch = BufferedStore(backing)
-        for e in events[start:end]:
+        for e in batch_events:
             cd.apply(batch, e)
             if data.draw(st.booleans()):  # reads in the middle of a batch memoise too
                 cd.summarize(batch, data.draw(st.sampled_from(keys)))
@@ -282,5 +338,72 @@ def test_a_large_day_is_not_summed_again_for_each_entry_added() -> None:
                 assert cd.summarize(batch, key).logged_minutes == 10 * (n + 1)
             batch.flush()
             assert cd.summarize(backing, key).entries == batch_start + 25
-    # Summed while the day is small, then once when it becomes large; carried over after.
-    assert sums.call_count <= cd.LARGE_DAY + 1
+    # Summed while the day is small, then once when it is split; carried over after.
+    assert sums.call_count <= cd.SPLIT_AT + 1
+
+
+def test_an_entry_added_to_a_large_day_writes_one_part_of_it() -> None:
+    backing = fold([logged(entry_id=f"e{n}", minutes=10) for n in range(200)])
+    skey = cd.day_key(("acme", "ana", "2026-03-02"))
+    assert backing[skey] == {"parts": cd.DAY_PARTS}
+    batch = BufferedStore(backing)
+    cd.apply(batch, logged(entry_id="one-more", minutes=10))
+    part = cd.part_key(skey, cd.part_of("one-more", cd.DAY_PARTS))
+    # The day's record is written again too: tiny, and what tells a memoised summary is stale.
+    assert batch.write_order() == [part, skey, cd.entry_key("acme", "one-more")]
+    assert batch.pending[skey] == {"parts": cd.DAY_PARTS}
+    assert len(batch.pending[part]["entries"]) < 200 // cd.DAY_PARTS * 2
+    batch.flush()
+    assert minutes(backing, "ana", "2026-03-02") == (2010, 2010, 201)
+
+
+def test_a_summary_memoised_in_another_store_is_not_carried_over() -> None:
+    """Two stores of the same day (a partition that moved away and back, a rebuild in the
+    same process): a change in one does not reach the other's summary."""
+    key = ("acme", "ana", "2026-03-02")
+    here = fold([logged(entry_id=f"e{n}", minutes=10) for n in range(40)])
+    there = copy.deepcopy(here)
+    cd.apply(here, logged(entry_id="only-here", minutes=60))
+    assert cd.summarize(here, key).logged_minutes == 460  # memoised for `here`
+    cd.apply(there, logged(entry_id="only-there", minutes=20))
+    assert cd.summarize(there, key).logged_minutes == 420
+    assert cd.summarize(here, key).logged_minutes == 460
+
+
+def test_a_crash_between_a_split_and_its_parts_loses_nothing() -> None:
+    """The day is written in the batch before its split, so only the write order puts the
+    parts before the day's record; every prefix of it is what a crash can keep."""
+    with small_splits(split_at=3):
+        first = [logged(entry_id="c", minutes=10), logged(entry_id="d", minutes=20)]
+        later = "2026-03-03T10:00:00Z"
+        second = [
+            logged(entry_id="d", revision=2, minutes=25, occurred_at=later),
+            logged(entry_id="e", minutes=30),
+        ]
+        expected = days_of(fold(first + second))
+        backing = fold(first)
+        batch = BufferedStore(backing)
+        for e in second:
+            cd.apply(batch, e)
+        order = batch.write_order()
+        for kept in range(len(order) + 1):
+            crashed = dict(backing)
+            for key in order[:kept]:
+                crashed[key] = batch.pending[key]
+            replay = BufferedStore(crashed)
+            for e in second:  # from the last committed offset
+                cd.apply(replay, e)
+            replay.flush()
+            assert days_of(crashed) == expected, order[:kept]
+
+
+def test_a_split_writes_every_part_before_the_day() -> None:
+    batch = BufferedStore({})
+    for n in range(cd.SPLIT_AT):
+        cd.apply(batch, logged(entry_id=f"e{n}", minutes=10))
+    skey = cd.day_key(("acme", "ana", "2026-03-02"))
+    order = batch.write_order()
+    parts = [cd.part_key(skey, k) for k in range(cd.DAY_PARTS)]
+    assert sorted(order[: cd.DAY_PARTS]) == sorted(parts)
+    assert order[cd.DAY_PARTS] == skey
+    assert sum(len(batch.pending[p]["entries"]) for p in parts) == cd.SPLIT_AT
