@@ -188,36 +188,43 @@ class Pipeline:
         by_partition: dict[int, list[EventT]] = {}
         for event in events:
             by_partition.setdefault(event.message.partition, []).append(event)
-        batch: TableRows = {table: [] for table in (*PROJECTION_TABLES, "alerts")}
-        alerts: dict[int, list[Alert]] = {}
+        folded: dict[int, tuple[fold.Touched, list[Alert]]] = {}
         for partition, messages in by_partition.items():
-            rows, alerts[partition] = await self._fold_partition(messages)
-            for table, table_rows in rows.items():
-                batch[table] += table_rows
+            folded[partition] = await self._fold_partition(messages)
         step.done("fold")
         # The state's changelog records must be acknowledged before the alert changes they
         # keep as unsent go out, and before the next take lets Faust commit the messages
-        # they came from. The alert changes go out before the rows are inserted: the insert
-        # is the longest step between a threshold crossed and its alert on the topic.
+        # they came from. The alert changes go out before the rows are computed and
+        # inserted: those are the longest steps between a threshold crossed and its alert
+        # on the topic.
         await self.state_writer.flush()
         step.done("state")
-        await self._send_alerts([a for found in alerts.values() for a in found])
-        for partition, found in alerts.items():
+        await self._send_alerts([a for _touched, found in folded.values() for a in found])
+        for partition, (_touched, found) in folded.items():
             if found:
                 _use_partition_of(by_partition[partition][-1])  # for reads past the cache
                 state = BufferedStore(self.state)
                 Alerting.sent(state, found)
                 await self._flush(state, partition)
         step.done("alerts")
+        batch: TableRows = {table: [] for table in (*PROJECTION_TABLES, "alerts")}
+        for partition, (touched, found) in folded.items():
+            _use_partition_of(by_partition[partition][-1])  # the rows read the table
+            version = time.time_ns()
+            rows = self.snapshots.rows(touched, version, days_current=self.alerting is not None)
+            rows["alerts"] = [alert_row(alert, version) for alert in found]
+            for table, table_rows in rows.items():
+                batch[table] += table_rows
+            await asyncio.sleep(0)
         await self._write_rows(batch)
         step.done("rows")
         metrics.FRESHNESS.applied(self.take_event_times)
         self.take_event_times = metrics.EventTimes()
         await self.state_writer.flush()
 
-    async def _fold_partition(self, messages: list[EventT]) -> tuple[TableRows, list[Alert]]:
-        """Fold one partition's batch messages; return the rows of what they changed and
-        the alert changes to send.
+    async def _fold_partition(self, messages: list[EventT]) -> tuple[fold.Touched, list[Alert]]:
+        """Fold one partition's batch messages into the table; return what they changed
+        (whose rows are written) and the alert changes to send.
 
         The loop gets a turn every TURN_EVERY_EVENTS events folded into the write buffer and
         every TURN_EVERY_KEYS keys written from it to the table.
@@ -251,11 +258,7 @@ class Pipeline:
         await self._flush(state, messages[-1].message.partition)
         self.projected_events += count
         metrics.PROJECTED_EVENTS.inc(count)
-        _use_partition_of(messages[-1])  # the rows read the table too
-        version = time.time_ns()
-        rows = self.snapshots.rows(touched, version, days_current=self.alerting is not None)
-        rows["alerts"] = [alert_row(alert, version) for alert in alerts]
-        return rows, alerts
+        return touched, alerts
 
     async def _flush(self, state: BufferedStore, partition: int) -> None:
         """Write the buffered keys of a partition to the table in `BufferedStore` write

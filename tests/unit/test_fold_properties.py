@@ -124,9 +124,9 @@ def worker(
         changes = folding.finish()
         touched = folding.touched
         state.flush()
-        rows = snapshots.rows(touched, version, days_current=alerting is not None)
-        if alerting is not None:
+        if alerting is not None:  # as the worker: the changes go out before the rows
             Alerting.sent(backing, changes)
+        rows = snapshots.rows(touched, version, days_current=alerting is not None)
         for table, written in rows.items():
             keys = [tuple(row[COLUMNS[table].index(c)] for c in KEYS[table]) for row in written]
             assert len(keys) == len(set(keys)), f"{table}: a key twice in one batch"
