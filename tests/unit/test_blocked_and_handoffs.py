@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from events.models import BaseEvent
+from events.models import BaseEvent, TaskBlocked
 from projections import blocked, handoffs
 from tests.factories import event
 
@@ -66,7 +66,9 @@ def test_blocks_in_event_time_whatever_the_arrival_order() -> None:
 
 def test_a_repeated_block_changes_nothing() -> None:
     store = fold(blocked, BLOCKS[:1])
-    assert not blocked.apply(store, BLOCKS[0])
+    first = BLOCKS[0]
+    assert isinstance(first, TaskBlocked)
+    assert not blocked.apply(store, first)
 
 
 REQUEST = event(

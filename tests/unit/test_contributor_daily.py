@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import itertools
+from collections.abc import Sequence
 from typing import Any
 from unittest import mock
 
@@ -29,7 +30,7 @@ def deleted(**fields: Any) -> TimeDeleted:
     return e
 
 
-def fold(events: list[TimeLogged | TimeDeleted]) -> dict[str, Any]:
+def fold(events: Sequence[TimeLogged | TimeDeleted]) -> dict[str, Any]:
     store: dict[str, Any] = {}
     for e in events:
         cd.apply(store, e)

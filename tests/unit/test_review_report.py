@@ -100,13 +100,16 @@ def agency() -> list[bytes]:
                 stamp = f"{work_date}T18:00:00Z"
                 if contributor in DESIGN:
                     billable = 2 if contributor == "zed-c1" else 6
-                    parts = [("p-web", billable, True, None), ("p-web", 6 - billable, False, None)]
+                    parts: list[tuple[str, int, bool, str | None]] = [
+                        ("p-web", billable, True, None),
+                        ("p-web", 6 - billable, False, None),
+                    ]
                 else:
                     parts = [("p-int", 3, False, "design"), ("p-int", 5, False, None)]
                 for n, (project, hours, is_billable, for_team) in enumerate(parts):
                     if hours == 0:
                         continue
-                    extra = {"for_team_id": for_team} if for_team else {}
+                    extra: dict[str, str] = {"for_team_id": for_team} if for_team else {}
                     lines.append(
                         raw(
                             "time.logged",
@@ -146,23 +149,23 @@ def agency() -> list[bytes]:
             blocked_by_team_id="small",
         ),
     ]
-    for n, day in enumerate(("2026-03-24", "2026-03-25", "2026-03-26")):
+    for h, date in enumerate(("2026-03-24", "2026-03-25", "2026-03-26")):
         lines += [
             raw(
                 "handoff.requested",
-                event_id=f"hr{n}",
-                occurred_at=f"{day}T08:00:00Z",
-                handoff_id=f"h{n}",
+                event_id=f"hr{h}",
+                occurred_at=f"{date}T08:00:00Z",
+                handoff_id=f"h{h}",
                 project_id="p-web",
                 from_team_id="design",
                 to_team_id="small",
-                due_at=f"{day}T12:00:00Z",
+                due_at=f"{date}T12:00:00Z",
             ),
             raw(
                 "handoff.completed",
-                event_id=f"hc{n}",
-                occurred_at=f"{day}T20:00:00Z",
-                handoff_id=f"h{n}",
+                event_id=f"hc{h}",
+                occurred_at=f"{date}T20:00:00Z",
+                handoff_id=f"h{h}",
             ),
         ]
     lines.append(raw("clock.ticked", event_id="tick", occurred_at="2026-04-07T09:00:00Z"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import orjson
 import pytest
@@ -13,7 +14,8 @@ AT = dt.datetime(2026, 3, 2, 9, 30, 0, 123456, tzinfo=dt.UTC)
 
 
 def test_rows_round_trip_with_dates_timestamps_bytes_and_nulls() -> None:
-    project = ("acme", "p1", "Web", "web", "fixed_fee", "EUR", 100.0, 20.0, 10.0, 0.2)
+    project: tuple[Any, ...] = ("acme", "p1", "Web", "web", "fixed_fee", "EUR", 100.0, 20.0)
+    project += (10.0, 0.2)
     project += (dt.date(2026, 3, 2),)
     project += (dt.date(2026, 6, 1), dt.date(2026, 3, 9), 0.1, 14.0, None, 1000.0, 900.0, 0.0)
     project += (None, 0.3, False, AT, AT, 7)
