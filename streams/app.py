@@ -126,6 +126,10 @@ class Pipeline:
         self.http = WorkerHttp(self)
         self.projected_events = 0
         self.last_projection_write: dt.datetime | None = None
+        self._insert: asyncio.Future[None] | None = None
+        """The last take's row insert (one runs at a time)."""
+        self._take_insert: asyncio.Future[None] | None = None
+        """The insert of the take being acknowledged (None when it failed before one)."""
         self.table = self.app.Table(
             "projection-state",
             partitions=settings.partitions,
@@ -177,12 +181,22 @@ class Pipeline:
         messages, so offsets are committed only after the rows are stored.
         """
         async for events in take_on_cadence(
-            stream, TAKE_MAX_MESSAGES, self.settings.flush_interval_seconds
+            stream,
+            TAKE_MAX_MESSAGES,
+            self.settings.flush_interval_seconds,
+            ack_after=lambda: self._take_insert,
         ):
             await self._fold_take(events)
 
     async def _fold_take(self, events: list[EventT]) -> None:
-        """Fold a take's messages per partition, then write all their rows and alerts."""
+        """Fold a take's messages per partition, send their alert changes, compute their
+        rows and start inserting them.
+
+        The insert runs while the next take folds (chDB and a ClickHouse server do the
+        work outside the GIL); the take's messages are acknowledged, so their offsets
+        committed, only once it is done (`take_on_cadence`'s `ack_after`). One insert at a
+        time: the next take waits for this one before starting its own."""
+        self._take_insert = None  # nothing to wait for if this take fails
         metrics.PROJECTION_TAKE_MESSAGES.observe(len(events))
         step = _StepTimer()
         by_partition: dict[int, list[EventT]] = {}
@@ -216,11 +230,21 @@ class Pipeline:
             for table, table_rows in rows.items():
                 batch[table] += table_rows
             await asyncio.sleep(0)
-        await self._write_rows(batch)
+        if self._insert is not None:
+            await self._insert  # the previous take's rows (and its error, if any)
         step.done("rows")
-        metrics.FRESHNESS.applied(self.take_event_times)
+        self._insert = self._take_insert = asyncio.ensure_future(
+            self._insert_rows(batch, self.take_event_times)
+        )
         self.take_event_times = metrics.EventTimes()
         await self.state_writer.flush()
+
+    async def _insert_rows(self, batch: TableRows, event_times: metrics.EventTimes) -> None:
+        """Insert a take's rows; then its events count as applied (freshness)."""
+        started = time.perf_counter()
+        await self._write_rows(batch)
+        metrics.PROJECTION_TAKE_SECONDS.labels("insert").observe(time.perf_counter() - started)
+        metrics.FRESHNESS.applied(event_times)
 
     async def _fold_partition(self, messages: list[EventT]) -> tuple[fold.Touched, list[Alert]]:
         """Fold one partition's batch messages into the table; return what they changed

@@ -23,7 +23,7 @@ committed only once its batch was processed) and the crash handling are Faust's 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from faust.types import EventT, StreamT
@@ -35,11 +35,19 @@ MIN_LINGER = 0.05
 
 
 async def take_on_cadence(
-    stream: StreamT[Any], max_: int, within: float
+    stream: StreamT[Any],
+    max_: int,
+    within: float,
+    ack_after: Callable[[], Awaitable[Any] | None] | None = None,
 ) -> AsyncIterator[list[EventT]]:
     """Yield lists of at most `max_` events of `stream`, one list about every `within`
     seconds under load; each list's events are acknowledged once the loop body that
-    received it is done."""
+    received it is done.
+
+    `ack_after`, called when the body is done, may return an awaitable the body started
+    and left running (a write): the list's events are then acknowledged once it is done,
+    without holding up the next list, and never when it fails. Acknowledgements keep the
+    lists' order."""
     s: Any = stream  # the private parts take_events uses are not in StreamT
     buffer: list[Any] = []
     events: list[EventT] = []
@@ -49,6 +57,8 @@ async def take_on_cadence(
     buffer_consuming: asyncio.Future[Any] | None = None
     first_at = 0.0
     loop = asyncio.get_running_loop()
+    acking: asyncio.Task[None] | None = None
+    """The acknowledgements still waiting for an `ack_after` awaitable."""
 
     async def add_to_buffer(value: Any) -> Any:
         nonlocal buffer_consuming, first_at
@@ -95,10 +105,31 @@ async def take_on_cadence(
             yield list(events)
         finally:
             buffer.clear()
-            for event in events:
-                await s.ack(event)
+            gate = ack_after() if ack_after is not None else None
+            if gate is None and (acking is None or acking.done()):
+                for event in events:
+                    await s.ack(event)
+            else:
+                acking = loop.create_task(_ack_after(s, list(events), gate, acking))
             events.clear()
             notify(buffer_consuming)
             buffer_started.clear()
             buffer_full.clear()
             buffer_consumed.set()
+
+
+async def _ack_after(
+    s: Any, events: list[EventT], gate: Awaitable[Any] | None, previous: asyncio.Task[None] | None
+) -> None:
+    """Acknowledge `events` after `previous` (earlier lists' acknowledgements) and `gate`;
+    not at all when `gate` fails (the events are read again after a restart)."""
+    if previous is not None:
+        await previous
+    if gate is not None:
+        try:
+            await gate
+        except Exception:  # the body that started it sees the error too
+            s.log.exception("Not acknowledging %d events: their write failed", len(events))
+            return
+    for event in events:
+        await s.ack(event)

@@ -273,9 +273,11 @@ def check_writes_and_batches(prom: Prometheus) -> None:
     assert prom.value("worksignals_ingest_batch_messages_count") >= 1  # type: ignore[operator]
     takes = prom.value("worksignals_projection_take_messages_count")
     assert takes is not None and takes >= 1
-    # Each take times each of its steps once.
+    # Each take times each of its steps once (its insert too: all are done once the
+    # projection group committed everything, which the test waited for).
     steps = prom.query("worksignals_projection_take_seconds_count")
-    assert steps == {(("step", s),): takes for s in ("fold", "state", "alerts", "rows")}
+    expected = ("fold", "state", "alerts", "rows", "insert")
+    assert steps == {(("step", s),): takes for s in expected}
     # Every accepted event went through a take (the histogram sums events per take).
     assert prom.value("worksignals_projection_take_events_sum") == prom.value(
         "worksignals_projected_events_total"

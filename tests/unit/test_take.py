@@ -99,3 +99,61 @@ def test_a_partial_batch_is_handed_out_at_the_deadline_with_everything_buffered(
     batch, acked_after_first = asyncio.run(scenario())
     assert batch == ["event-0", "event-1", "event-2", "event-3"]
     assert acked_after_first == batch
+
+
+def test_with_ack_after_a_batch_is_acked_once_its_write_is_done_and_never_if_it_failed() -> None:
+    class Stream(FakeStream):
+        def __init__(self) -> None:
+            super().__init__()
+            self.errors: list[Any] = []
+
+        def exception(self, *args: Any) -> None:
+            self.errors.append(args)
+
+    async def scenario() -> None:
+        stream = Stream()
+        writes: list[asyncio.Future[None]] = []
+        loop = asyncio.get_running_loop()
+        takes = take_on_cadence(
+            stream,  # type: ignore[arg-type]
+            max_=2,
+            within=3600.0,
+            ack_after=lambda: writes[-1],
+        )
+
+        pushing: list[asyncio.Future[None]] = []
+
+        async def push(values: list[int]) -> None:  # as Faust's passive consumer
+            for n in values:
+                await stream.push(n)
+
+        async def take(values: list[int]) -> list[Any]:
+            """The next batch (which ends the body of the one before), made of `values`."""
+            next_batch = asyncio.ensure_future(takes.__anext__())
+            await asyncio.sleep(0.01)
+            pushing.append(asyncio.ensure_future(push(values)))  # the last waits for the end
+            batch = await asyncio.wait_for(next_batch, 5)
+            writes.append(loop.create_future())  # the body starts a write and returns
+            return batch
+
+        assert await take([0, 1]) == ["event-0", "event-1"]
+        # The next batch is handed out while the first one's write is still running...
+        assert await take([2, 3]) == ["event-2", "event-3"]
+        third = asyncio.ensure_future(take([4, 5]))  # ends the second batch's body
+        await asyncio.sleep(0.01)
+        assert stream.acked == []  # ...and neither is acked before its write is done
+        writes[1].set_result(None)
+        await asyncio.sleep(0.01)
+        assert stream.acked == []  # the second waits for the first: acks keep their order
+        writes[0].set_result(None)
+        assert await third == ["event-4", "event-5"]
+        await asyncio.sleep(0.01)
+        assert stream.acked == ["event-0", "event-1", "event-2", "event-3"]
+        writes[2].set_exception(OSError("insert failed"))
+        stream.should_stop = True
+        assert [b async for b in takes] == []
+        await asyncio.sleep(0.01)
+        assert stream.acked == ["event-0", "event-1", "event-2", "event-3"]  # not 4 and 5
+        assert len(stream.errors) == 1
+
+    asyncio.run(scenario())
