@@ -136,8 +136,10 @@ class IngestStage(Service):
         await self._producer.start()
         await self._consumer.start()
 
-    async def on_stop(self) -> None:
-        """Leave the group and flush the producer."""
+    async def on_shutdown(self) -> None:
+        """Leave the group and flush the producer, once the consuming task has stopped (a
+        batch it was storing, forwarding or committing is read again after a restart):
+        stopping the consumer under it failed its commit on the closed connection."""
         if self._consumer is not None:
             await self._consumer.stop()
         if self._producer is not None:
