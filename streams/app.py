@@ -177,8 +177,8 @@ class Pipeline:
 
         A `take` batch is folded per partition through one write buffer, so each changed key
         goes to the table (and its changelog) once per batch. Rows are computed once per
-        batch and partition and go to ClickHouse before the next `take` acknowledges the
-        messages, so offsets are committed only after the rows are stored.
+        batch and partition; the batch's messages are acknowledged only once its rows are
+        in ClickHouse, so offsets are committed only after the rows are stored.
         """
         async for events in take_on_cadence(
             stream,
@@ -230,8 +230,9 @@ class Pipeline:
             for table, table_rows in rows.items():
                 batch[table] += table_rows
             await asyncio.sleep(0)
-        if self._insert is not None:
-            await self._insert  # the previous take's rows (and its error, if any)
+        previous, self._insert = self._insert, None
+        if previous is not None:
+            await previous  # the previous take's rows (and its error, if any, once)
         step.done("rows")
         self._insert = self._take_insert = asyncio.ensure_future(
             self._insert_rows(batch, self.take_event_times)

@@ -16,8 +16,9 @@ previous batch was processed all join the next one instead of trickling in one a
 After a quiet spell the first event is handed out after that grace alone.
 
 The buffering, the acknowledgements (after the consumer's loop body, so an event is
-committed only once its batch was processed) and the crash handling are Faust's own
-(`faust.streams.Stream.take_events`, faust-streaming 0.15).
+committed only once its batch was processed, or after a write the body left running:
+`ack_after`) and the crash handling are Faust's own (`faust.streams.Stream.take_events`,
+faust-streaming 0.15).
 """
 
 from __future__ import annotations
