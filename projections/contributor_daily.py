@@ -64,9 +64,15 @@ class ContributorDay:
         return (self.logged_minutes - self.billable_minutes) / 60
 
 
+ENTRY_PREFIX = "entry|"
+"""Prefix of the entries' keys (`entry_key`)."""
+PART_PREFIX = "daypart|"
+"""Prefix of the split days' parts' keys (`part_key`)."""
+
+
 def entry_key(org_id: str, entry_id: str) -> str:
     """Store key of an entry's current state."""
-    return f"entry|{org_id}|{entry_id}"
+    return f"{ENTRY_PREFIX}{org_id}|{entry_id}"
 
 
 def day_key(key: DayKey) -> str:
@@ -154,7 +160,7 @@ again. `_write_part` keeps the entry here right (`_carry_summary`)."""
 
 def part_key(skey: str, part: int) -> str:
     """Store key of a part of the split day at `skey` (`day_key`)."""
-    return f"daypart|{skey[4:]}|{part}"
+    return f"{PART_PREFIX}{skey[4:]}|{part}"
 
 
 def part_of(entry_id: str, parts: int) -> int:

@@ -6,6 +6,8 @@ import bisect
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
+from projections.contributor_daily import ENTRY_PREFIX, PART_PREFIX
+
 _MISSING = object()
 """An absent key, as remembered in `BufferedStore._read`."""
 _UNREAD = object()
@@ -23,33 +25,21 @@ def sync_member(store: MutableMapping[str, Any], key: str, member: str, present:
         store[key] = [*members[:at], *members[at + 1 :]]
 
 
-def changed_copy(
-    store: MutableMapping[str, Any],
-    key: str,
-    copy: Callable[[Any], Any],
-    change: Callable[[Any], None],
-) -> Any:
-    """Store at `key` a copy of its value (made with `copy`, of None when absent) with
-    `change` applied, and return it.
-
-    A stored value is never changed in place: a Faust table persists on assignment, and
-    readers may hold it. A `BufferedStore` copies the value once per batch and changes its
-    own copy after that (`BufferedStore.own`), so many changes to a large value in one
-    batch cost one copy, not one each."""
-    if isinstance(store, BufferedStore):
-        value = store.own(key, copy)
-        change(value)
-    else:
-        value = copy(store.get(key))
-        change(value)
-        store[key] = value
-    return value
-
-
 def set_entry(store: MutableMapping[str, Any], key: str, name: str, value: Any) -> None:
-    """Set `name` to `value` in the dict stored at `key` (a new dict when there is none),
-    copying it as `changed_copy` does."""
-    changed_copy(store, key, lambda found: dict(found or {}), lambda d: d.__setitem__(name, value))
+    """Set `name` to `value` in the dict stored at `key` (a new dict when there is none).
+
+    A stored dict is never changed in place: a Faust table persists on assignment, and
+    readers may hold it. A `BufferedStore` copies it once per batch and changes its own
+    copy after that (`BufferedStore.own`), so adding many names to a large dict in one
+    batch costs one copy, not one per name."""
+    if isinstance(store, BufferedStore):
+        store.own(key, _copy_dict)[name] = value
+    else:
+        store[key] = {**(store.get(key) or {}), name: value}
+
+
+def _copy_dict(found: dict[str, Any] | None) -> dict[str, Any]:
+    return dict(found or {})
 
 
 class BufferedStore(MutableMapping[str, Any]):
@@ -126,6 +116,6 @@ class BufferedStore(MutableMapping[str, Any]):
 
 
 def _write_rank(key: str) -> int:
-    if key.startswith("daypart|"):
+    if key.startswith(PART_PREFIX):
         return 0
-    return 2 if key.startswith("entry|") else 1
+    return 2 if key.startswith(ENTRY_PREFIX) else 1

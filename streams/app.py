@@ -20,7 +20,7 @@ from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
 from events.models import EVENT_ADAPTER
-from projections import fold, org
+from projections import contributor_daily, fold, org
 from projections.patterns.policy import load_policy
 from projections.store import BufferedStore
 from sinks.clickhouse import Warehouse
@@ -127,9 +127,8 @@ class Pipeline:
         self.projected_events = 0
         self.last_projection_write: dt.datetime | None = None
         self._insert: asyncio.Future[None] | None = None
-        """The last take's row insert (one runs at a time)."""
-        self._take_insert: asyncio.Future[None] | None = None
-        """The insert of the take being acknowledged (None when it failed before one)."""
+        """The last take's row insert, until the next take waits for it (one runs at a
+        time); a take's messages are acknowledged once it is done."""
         self.table = self.app.Table(
             "projection-state",
             partitions=settings.partitions,
@@ -142,7 +141,9 @@ class Pipeline:
         # Entry records are read about once (when their events come): 1M of them decoded
         # held most of the worker's memory on `make bench`.
         self.state = CachedTable(
-            self.table, uncached_prefixes=("entry|",), read=fast_reader(self.table)
+            self.table,
+            uncached_prefixes=(contributor_daily.ENTRY_PREFIX,),
+            read=fast_reader(self.table),
         )
         self.state_writer = StateWriter(
             self.table, settings.kafka_bootstrap, STATE_MESSAGE_MAX_BYTES
@@ -184,7 +185,7 @@ class Pipeline:
             stream,
             TAKE_MAX_MESSAGES,
             self.settings.flush_interval_seconds,
-            ack_after=lambda: self._take_insert,
+            ack_after=lambda: self._insert,
         ):
             await self._fold_take(events)
 
@@ -196,7 +197,6 @@ class Pipeline:
         work outside the GIL); the take's messages are acknowledged, so their offsets
         committed, only once it is done (`take_on_cadence`'s `ack_after`). One insert at a
         time: the next take waits for this one before starting its own."""
-        self._take_insert = None  # nothing to wait for if this take fails
         metrics.PROJECTION_TAKE_MESSAGES.observe(len(events))
         step = _StepTimer()
         by_partition: dict[int, list[EventT]] = {}
@@ -234,9 +234,7 @@ class Pipeline:
         if previous is not None:
             await previous  # the previous take's rows (and its error, if any, once)
         step.done("rows")
-        self._insert = self._take_insert = asyncio.ensure_future(
-            self._insert_rows(batch, self.take_event_times)
-        )
+        self._insert = asyncio.ensure_future(self._insert_rows(batch, self.take_event_times))
         self.take_event_times = metrics.EventTimes()
         await self.state_writer.flush()
 

@@ -74,9 +74,10 @@ PROJECTION_TAKE_EVENTS = Histogram(
 )
 PROJECTION_TAKE_SECONDS = Histogram(
     "worksignals_projection_take_seconds",
-    "Time of each step of a projection take: fold (events folded, rows and alert changes "
+    "Time of each step of a projection take: fold (events folded, alert changes "
     "computed), state (changelog acknowledged), alerts (changes sent and marked sent), "
-    "rows (written).",
+    "rows (computed, the previous take's insert waited for), insert (rows written, while "
+    "the next take folds).",
     ["step"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
