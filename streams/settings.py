@@ -71,13 +71,13 @@ class Settings(BaseSettings):
         default=5000, gt=0, description="Most messages the ingest stage reads per batch."
     )
     ingest_linger_seconds: float = Field(
-        default=0.2,
+        default=0.1,
         ge=0,
         description="How long the ingest stage reads on to fill a batch that is not full: "
         "fewer, larger ClickHouse inserts under a light load (0: each read is a batch).",
     )
     flush_interval_seconds: float = Field(
-        default=0.5,
+        default=0.25,
         gt=0,
         description="Cadence of the projection's takes: under a load the worker keeps up "
         "with, an event waits at most about this long before it is folded, its alert changes "
