@@ -7,6 +7,7 @@ contract, a human-readable message and where the message came from.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,6 +32,7 @@ class Reason(StrEnum):
     UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
     NAIVE_TIMESTAMP = "naive_timestamp"
     FUTURE_WORK_DATE = "future_work_date"
+    FUTURE_OCCURRED_AT = "future_occurred_at"
     TOO_LARGE = "too_large"
 
 
@@ -98,8 +100,16 @@ _ERROR_REASONS: dict[str, Reason] = {
 }
 
 
-def parse(raw: bytes, source: Source, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> Parsed:
-    """Validate one message value into Accepted or Rejected. Never raises on input."""
+def parse(
+    raw: bytes,
+    source: Source,
+    max_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    latest: dt.datetime | None = None,
+) -> Parsed:
+    """Validate one message value into Accepted or Rejected. Never raises on input.
+
+    `latest` is the latest occurred_at accepted (the ingest stage's clock plus a margin);
+    a valid event after it is rejected as `future_occurred_at`. None: no such check."""
     if raw is None:
         return Rejected(b"", Reason.INVALID_JSON, "message has no value (tombstone)", source)
     if len(raw) > max_bytes:
@@ -113,17 +123,29 @@ def parse(raw: bytes, source: Source, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) 
         event = EVENT_ADAPTER.validate_json(raw)
     except ValidationError as error:
         return _reject(raw, error, source)
+    if latest is not None and event.occurred_at > latest:
+        return Rejected(
+            raw,
+            Reason.FUTURE_OCCURRED_AT,
+            f"{getattr(event, 'type', 'event')}: occurred_at {event.occurred_at.isoformat()} "
+            f"is later than {latest.isoformat()}, the latest accepted when it was read",
+            source,
+            event.org_id,
+        )
     return Accepted(event, raw, source)
 
 
 def parse_many(
-    messages: Iterable[tuple[bytes, Source]], max_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    messages: Iterable[tuple[bytes, Source]],
+    max_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    latest: dt.datetime | None = None,
 ) -> tuple[list[Accepted], list[Rejected]]:
-    """Parse a batch, splitting it into accepted events and rejections, order kept."""
+    """Parse a batch, splitting it into accepted events and rejections, order kept
+    (`latest` as in `parse`)."""
     accepted: list[Accepted] = []
     rejected: list[Rejected] = []
     for raw, source in messages:
-        parsed = parse(raw, source, max_bytes)
+        parsed = parse(raw, source, max_bytes, latest)
         if isinstance(parsed, Accepted):
             accepted.append(parsed)
         else:

@@ -180,9 +180,11 @@ class IngestStage(Service):
     async def handle(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         """Run one batch through parse, store, forward and commit."""
         records = [r for rs in batches.values() for r in rs]
+        latest = dt.datetime.now(dt.UTC) + dt.timedelta(hours=self.settings.max_future_hours)
         accepted, rejected = parse_many(
             ((r.value, Source(r.topic, r.partition, r.offset)) for r in records),
             self.settings.max_event_bytes,
+            latest,
         )
         types = [rejected_type(item) for item in rejected]
         for item, event_type in zip(rejected, types, strict=True):

@@ -76,6 +76,14 @@ class Settings(BaseSettings):
         description="How long the ingest stage reads on to fill a batch that is not full: "
         "fewer, larger ClickHouse inserts under a light load (0: each read is a batch).",
     )
+    max_future_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="An event whose occurred_at is more than this many hours after the "
+        "ingest stage's clock when it reads the event is rejected as future_occurred_at: "
+        "an org's event-time now is its latest occurred_at, and one event dated years ahead "
+        "would move it there for good.",
+    )
     flush_interval_seconds: float = Field(
         default=0.25,
         gt=0,

@@ -60,6 +60,17 @@ def hostile_messages() -> dict[str, list[bytes]]:
         "naive_timestamp": [raw("time.logged", occurred_at="2026-03-02T17:00:00")],
         "unsupported_schema_version": [raw("time.logged", schema_version=2)],
         "future_work_date": [raw("time.logged", work_date="2026-03-09")],
+        # Valid in every field, but dated years after it is read: it would move the org's
+        # event-time now there, and give every contributor a row per week up to it.
+        "future_occurred_at": [
+            raw("clock.ticked", event_id="far-tick", occurred_at="2149-06-01T00:00:00Z"),
+            raw(
+                "time.logged",
+                event_id="far-entry",
+                occurred_at="2149-06-01T00:00:00Z",
+                work_date="2149-06-01",
+            ),
+        ],
         # The second fills a Kafka message: its dead letter, with headers, is larger still.
         "too_large": [
             raw("decision.recorded", note="x" * 1000, padding="p" * 100_000),
@@ -146,6 +157,10 @@ def test_every_message_lands_once_in_the_store_or_the_dead_letter_path(
         settings, "SELECT sum(logged_minutes), sum(entries) FROM contributor_daily FINAL"
     )
     assert minutes == [(sum(1 + i % 480 for i in range(10_000)), 10_000)]
+    # The future events moved no clock: the latest week is that of the valid entries.
+    assert query(settings, "SELECT max(week_start) FROM contributor_weekly FINAL") == [
+        ("2026-03-02",)
+    ]
     assert LocalWorker(settings).running_pid() is not None
     assert worker_health(settings) is not None
 

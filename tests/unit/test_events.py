@@ -152,6 +152,55 @@ def test_work_date_two_days_ahead_is_accepted() -> None:
     assert isinstance(parse(raw("time.logged", work_date="2026-03-04"), SOURCE), Accepted)
 
 
+READ_AT = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)
+"""When the ingest stage reads the messages below (the factories' events are of 2026-03-02)."""
+
+
+@pytest.mark.parametrize("kind", sorted(EVENT_TYPES))
+def test_an_event_dated_after_the_latest_accepted_is_rejected(kind: str) -> None:
+    latest = READ_AT + dt.timedelta(hours=24)
+    message = raw(kind, occurred_at="2149-06-01T00:00:00Z", work_date="2149-06-01")
+    parsed = parse(message, SOURCE, latest=latest)
+    assert isinstance(parsed, Rejected)
+    assert parsed.reason is Reason.FUTURE_OCCURRED_AT
+    assert parsed.raw == message and parsed.source == SOURCE and parsed.org_id == "acme"
+    assert "2149-06-01" in parsed.message and latest.isoformat() in parsed.message
+    assert kind in parsed.message
+
+
+def test_occurred_at_up_to_the_latest_accepted_is_accepted() -> None:
+    latest = READ_AT + dt.timedelta(hours=24)
+    at_latest = raw("time.logged", occurred_at="2026-03-03T12:00:00Z", work_date="2026-03-03")
+    assert isinstance(parse(at_latest, SOURCE, latest=latest), Accepted)
+    # The same instant with another offset is the same instant.
+    offset = raw("clock.ticked", occurred_at="2026-03-03T14:00:00+02:00")
+    assert isinstance(parse(offset, SOURCE, latest=latest), Accepted)
+    later = raw("clock.ticked", occurred_at="2026-03-03T12:00:00.001Z")
+    assert isinstance(parse(later, SOURCE, latest=latest), Rejected)
+    # Without a latest (the event store's rebuild), nothing is too late.
+    assert isinstance(
+        parse(raw("clock.ticked", occurred_at="2149-06-01T00:00:00Z"), SOURCE), Accepted
+    )
+
+
+def test_other_problems_are_named_before_a_future_occurred_at() -> None:
+    latest = READ_AT
+    message = raw("time.logged", occurred_at="2149-06-01T00:00:00Z", minutes=0)
+    parsed = parse(message, SOURCE, latest=latest)
+    assert isinstance(parsed, Rejected) and parsed.reason is Reason.INVALID_FIELD
+
+
+def test_parse_many_rejects_future_events_in_order() -> None:
+    messages = [
+        (raw("clock.ticked", event_id="a"), Source("t", 0, 1)),
+        (raw("clock.ticked", event_id="b", occurred_at="2030-01-01T00:00:00Z"), Source("t", 0, 2)),
+        (raw("clock.ticked", event_id="c"), Source("t", 0, 3)),
+    ]
+    accepted, rejected = parse_many(messages, latest=READ_AT + dt.timedelta(hours=24))
+    assert [a.source.offset for a in accepted] == [1, 3]
+    assert [(r.source.offset, r.reason) for r in rejected] == [(2, Reason.FUTURE_OCCURRED_AT)]
+
+
 def test_too_large_is_rejected_before_parsing() -> None:
     message = raw("decision.recorded", note="n" * 1500) + b" " * 2000
     parsed = parse(message, SOURCE, max_bytes=1024)
