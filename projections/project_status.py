@@ -5,7 +5,8 @@ Definitions (contract section 2):
 - elapsed share: the part of the plan's dates (start to end, inclusive) that lies on or
   before today (the org's event-time date);
 - burn rate: hours consumed over the last 14 days up to today, per week;
-- run-out date: the day the planned hours are used up at that rate (None without burn);
+- run-out date: the day the planned hours are used up at that rate (None without burn, or
+  when that day is after the last date the tables hold);
 - earned revenue: billable hours x bill_rate for time_and_materials, fixed_fee x
   min(1, consumed / planned hours) for fixed_fee, 0 for non_billable;
 - cost: hours x the contributor's cost_rate valid on the work_date;
@@ -21,6 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from events.models import LATEST
 from projections.reference import Plan
 
 BURN_WINDOW_DAYS = 14
@@ -160,9 +162,15 @@ def _work_date(day: ProjectDay) -> dt.date:
 
 def run_out_date(remaining_hours: float, burn_per_week: float, today: dt.date) -> dt.date | None:
     """The date the remaining hours are used up at the burn rate; today if already used up,
-    None when nothing is burning."""
+    None when nothing is burning or when that date is after LATEST.
+
+    A large plan burning slowly runs out far ahead: 10,000 hours at one minute a fortnight
+    is 23,000 years away, past what a date (and ClickHouse's Date) can hold."""
     if remaining_hours <= 0:
         return today
     if burn_per_week <= 0:
         return None
-    return today + dt.timedelta(days=math.ceil(remaining_hours / (burn_per_week / 7)))
+    days = remaining_hours / (burn_per_week / 7)
+    if not days <= (LATEST - today).days:  # also false for an infinite quotient
+        return None
+    return today + dt.timedelta(days=math.ceil(days))

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
+from events.models import LATEST
+from projections.patterns.policy import Policy
 from projections.project_status import ProjectDay, elapsed_share, run_out_date, status
 from projections.reference import Plan
+from sinks.clickhouse import COLUMNS
+from sinks.snapshot import Snapshots
+from streams.alerting import Alerting, AlertingFold
+from tests.factories import event
 
 D = dt.date.fromisoformat
 
@@ -72,3 +79,33 @@ def test_elapsed_share_and_run_out_edges() -> None:
     assert elapsed_share(D("2026-03-02"), D("2026-03-31"), D("2026-05-01")) == 1.0
     assert run_out_date(10.0, 0.0, TODAY) is None
     assert run_out_date(1.0, 70.0, TODAY) == D("2026-03-17")
+
+
+def test_run_out_date_past_the_last_storable_date_is_none() -> None:
+    fortnightly_minute = 1 / 60 / 2  # hours a week
+    # 10,000 hours at one minute a fortnight: 23,000 years away.
+    assert run_out_date(10_000.0, fortnightly_minute, TODAY) is None
+    assert run_out_date(1e308, fortnightly_minute, TODAY) is None  # an infinite quotient
+    to_latest = (LATEST - TODAY).days
+    assert run_out_date(to_latest / 7.0, 1.0, TODAY) == LATEST
+    assert run_out_date((to_latest + 1) / 7.0, 1.0, TODAY) is None
+
+
+def test_a_large_plan_burning_slowly_folds_evaluates_and_writes_its_status() -> None:
+    events = [
+        event("project.planned", project_id="big", planned_hours=10_000, end_date="2027-12-31"),
+        event("time.logged", project_id="big", minutes=1, work_date="2026-03-02"),
+        event("clock.ticked", occurred_at="2026-03-10T09:00:00Z"),
+    ]
+    store: dict[str, Any] = {}
+    alerting = Alerting(Policy())
+    folding = AlertingFold(alerting, store)
+    for e in events:
+        folding.apply(e)
+    folding.finish()
+    rows = Snapshots(store, dt.timedelta(hours=24)).rows(folding.touched, 1)
+    columns = COLUMNS["project_status"]
+    found = [dict(zip(columns, r, strict=True)) for r in rows["project_status"]]
+    (big,) = [r for r in found if r["project_id"] == "big"]
+    assert big["run_out_date"] is None
+    assert big["consumed_hours"] == pytest.approx(1 / 60)
