@@ -29,13 +29,26 @@ SCHEMA_VERSION = 1
 FUTURE_WORK_DATE_DAYS = 2
 """A work_date more than this many days after occurred_at's date is rejected."""
 
-EARLIEST = dt.date(1970, 1, 1)
+EARLIEST = dt.date(1970, 1, 5)
 LATEST = dt.date(2149, 6, 6)
-"""Dates and timestamps outside this range are invalid (the stored types' range)."""
+"""Dates, and the UTC dates of timestamps, outside this range are invalid: ClickHouse's
+Date holds 1970-01-01 to 2149-06-06, and the weekly tables store the Monday of each date's
+ISO week, so the range starts on the first Monday (the week of 1970-01-01 starts in 1969)."""
+
+
+MIN_HOURS = 0.01
+"""Smallest capacity, time off or plan in hours (36 seconds). The figures divide by them:
+a capacity of 5e-324 hours gave an infinite utilization, which no rows message carries."""
+MAX_PLANNED_HOURS = 10_000_000.0
+"""Largest plan in hours (about 5,000 person-years)."""
+MAX_RATE = 1_000_000.0
+"""Largest bill or cost rate per hour."""
+MAX_FEE = 1e12
+"""Largest fixed fee."""
 
 
 def _in_range(value: dt.date) -> dt.date:
-    day = value.date() if isinstance(value, dt.datetime) else value
+    day = value.astimezone(dt.UTC).date() if isinstance(value, dt.datetime) else value
     if not EARLIEST <= day <= LATEST:
         raise PydanticCustomError(
             "out_of_range",
@@ -87,9 +100,9 @@ class ContributorProfiled(BaseEvent):
     type: Literal["contributor.profiled"]
     contributor_id: Identifier
     team_id: Identifier
-    weekly_capacity_hours: Annotated[float, Field(gt=0, le=80)] = 40.0
-    target_utilization: Annotated[float, Field(gt=0, le=1)] = 0.75
-    cost_rate: Annotated[float, Field(ge=0)] | None = None
+    weekly_capacity_hours: Annotated[float, Field(ge=MIN_HOURS, le=80)] = 40.0
+    target_utilization: Annotated[float, Field(ge=0.01, le=1)] = 0.75
+    cost_rate: Annotated[float, Field(ge=0, le=MAX_RATE)] | None = None
     effective_from: Day | None = None
 
     @property
@@ -104,7 +117,7 @@ class ContributorTimeOff(BaseEvent):
     type: Literal["contributor.time_off"]
     contributor_id: Identifier
     date: Day
-    hours: Annotated[float, Field(gt=0, le=24)] | None = None
+    hours: Annotated[float, Field(ge=MIN_HOURS, le=24)] | None = None
 
 
 class ProjectPlanned(BaseEvent):
@@ -115,11 +128,11 @@ class ProjectPlanned(BaseEvent):
     name: Annotated[str, StringConstraints(max_length=256)] | None = None
     team_id: Identifier | None = None
     billing: Literal["time_and_materials", "fixed_fee", "non_billable"]
-    planned_hours: Annotated[float, Field(gt=0)]
+    planned_hours: Annotated[float, Field(ge=MIN_HOURS, le=MAX_PLANNED_HOURS)]
     start_date: Day
     end_date: Day
-    bill_rate: Annotated[float, Field(ge=0)] | None = None
-    fixed_fee: Annotated[float, Field(ge=0)] | None = None
+    bill_rate: Annotated[float, Field(ge=0, le=MAX_RATE)] | None = None
+    fixed_fee: Annotated[float, Field(ge=0, le=MAX_FEE)] | None = None
     target_margin: Annotated[float, Field(ge=0, lt=1)] = 0.30
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
 

@@ -10,7 +10,8 @@ Definitions (contract section 2):
 - earned revenue: billable hours x bill_rate for time_and_materials, fixed_fee x
   min(1, consumed / planned hours) for fixed_fee, 0 for non_billable;
 - cost: hours x the contributor's cost_rate valid on the work_date;
-- margin: (earned revenue - cost) / earned revenue (None without revenue);
+- margin: (earned revenue - cost) / earned revenue (None without revenue, or when it
+  overflows);
 - scope creep: consumed hours at 200% of planned or more.
 """
 
@@ -141,7 +142,7 @@ def status(
         earned_revenue=revenue,
         cost=cost,
         uncosted_hours=sums.uncosted_hours,
-        margin=(revenue - cost) / revenue if revenue > 0 else None,
+        margin=margin_of(revenue, cost),
         target_margin=plan.target_margin,
         scope_creep=consumed >= SCOPE_CREEP_SHARE * plan.planned_hours,
         currency=plan.currency,
@@ -158,6 +159,15 @@ def date_bounds(days: Sequence[ProjectDay], first: dt.date, last: dt.date) -> tu
 
 def _work_date(day: ProjectDay) -> dt.date:
     return day.work_date
+
+
+def margin_of(revenue: float, cost: float) -> float | None:
+    """(revenue - cost) / revenue; None without revenue, or when the quotient overflows (a
+    bill rate of 1e-310 earns a revenue that any cost divided by is infinite)."""
+    if revenue <= 0:
+        return None
+    margin = (revenue - cost) / revenue
+    return margin if math.isfinite(margin) else None
 
 
 def run_out_date(remaining_hours: float, burn_per_week: float, today: dt.date) -> dt.date | None:

@@ -201,6 +201,19 @@ def test_parse_many_rejects_future_events_in_order() -> None:
     assert [(r.source.offset, r.reason) for r in rejected] == [(2, Reason.FUTURE_OCCURRED_AT)]
 
 
+def test_dates_and_utc_dates_of_timestamps_start_on_the_first_monday_of_1970() -> None:
+    # The week of 1970-01-01 starts on 1969-12-29, which ClickHouse's Date cannot hold.
+    assert isinstance(parse(raw("contributor.time_off", date="1970-01-05"), SOURCE), Accepted)
+    early = parse(raw("contributor.time_off", date="1970-01-04"), SOURCE)
+    assert isinstance(early, Rejected) and early.reason is Reason.INVALID_FIELD
+    assert "1970-01-05" in early.message
+    # 02:00 at +03:00 on the 5th is the 4th in UTC; 23:00 at -01:00 on the 4th is the 5th.
+    before = parse(raw("clock.ticked", occurred_at="1970-01-05T02:00:00+03:00"), SOURCE)
+    assert isinstance(before, Rejected) and before.reason is Reason.INVALID_FIELD
+    after = parse(raw("clock.ticked", occurred_at="1970-01-04T23:00:00-01:00"), SOURCE)
+    assert isinstance(after, Accepted)
+
+
 def test_too_large_is_rejected_before_parsing() -> None:
     message = raw("decision.recorded", note="n" * 1500) + b" " * 2000
     parsed = parse(message, SOURCE, max_bytes=1024)

@@ -9,7 +9,13 @@ import pytest
 
 from events.models import LATEST
 from projections.patterns.policy import Policy
-from projections.project_status import ProjectDay, elapsed_share, run_out_date, status
+from projections.project_status import (
+    ProjectDay,
+    elapsed_share,
+    margin_of,
+    run_out_date,
+    status,
+)
 from projections.reference import Plan
 from sinks.clickhouse import COLUMNS
 from sinks.snapshot import Snapshots
@@ -109,3 +115,11 @@ def test_a_large_plan_burning_slowly_folds_evaluates_and_writes_its_status() -> 
     (big,) = [r for r in found if r["project_id"] == "big"]
     assert big["run_out_date"] is None
     assert big["consumed_hours"] == pytest.approx(1 / 60)
+
+
+def test_a_margin_that_overflows_is_none() -> None:
+    assert margin_of(100.0, 25.0) == 0.75
+    assert margin_of(0.0, 25.0) is None
+    assert margin_of(1e-310, 25.0) is None  # -2.5e311: past the largest float
+    tiny = status("acme", plan("time_and_materials", bill_rate=1e-310), DAYS, TODAY)
+    assert tiny.earned_revenue > 0 and tiny.margin is None
