@@ -128,7 +128,10 @@ class Pipeline:
         self.last_projection_write: dt.datetime | None = None
         self._insert: asyncio.Future[None] | None = None
         """The last take's row insert, until the next take waits for it (one runs at a
-        time); a take's messages are acknowledged once it is done."""
+        time)."""
+        self._acked_after: asyncio.Future[None] | None = None
+        """What the last take's messages are acknowledged after: its insert, or a failed
+        future when the take raised (never acknowledged)."""
         self.table = self.app.Table(
             "projection-state",
             partitions=settings.partitions,
@@ -185,9 +188,32 @@ class Pipeline:
             stream,
             TAKE_MAX_MESSAGES,
             self.settings.flush_interval_seconds,
-            ack_after=lambda: self._insert,
+            ack_after=lambda: self._acked_after,
         ):
-            await self._fold_take(events)
+            try:
+                await self._fold_take(events)
+                self._acked_after = self._insert
+            except Exception as error:
+                self._acked_after = await self._take_failed(events, error)
+
+    async def _take_failed(self, events: list[EventT], error: Exception) -> asyncio.Future[None]:
+        """Log and count a take that raised, forget what the worker memoised (it may hold
+        figures of state never written), and return a failed future: the take's events
+        are then never acknowledged (`take_on_cadence`'s `ack_after`), and are folded again
+        after a restart or a rebalance, while the worker goes on with the next takes."""
+        metrics.PROJECTION_TAKES_FAILED.inc()
+        where = sorted({(e.message.partition, e.message.offset) for e in events})
+        log.error(
+            "Projection take of %d messages failed and is not acknowledged (partition, "
+            "offset: %s); it is folded again after a restart",
+            len(events),
+            where[:10],
+            exc_info=error,
+        )
+        await self._forget_cache()
+        failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        failed.set_exception(error)
+        return failed
 
     async def _fold_take(self, events: list[EventT]) -> None:
         """Fold a take's messages per partition, send their alert changes, compute their

@@ -62,6 +62,12 @@ INGEST_COMMITS_REFUSED = Counter(
 PROJECTED_EVENTS = Counter(
     "worksignals_projected_events_total", "Events folded into the projections."
 )
+PROJECTION_TAKES_FAILED = Counter(
+    "worksignals_projection_takes_failed_total",
+    "Projection takes whose fold, alert changes or rows raised (a bug; the error is logged). "
+    "Their events are not acknowledged, so their offsets are not committed: they are folded "
+    "again after a restart or a rebalance.",
+)
 PROJECTION_TAKE_MESSAGES = Histogram(
     "worksignals_projection_take_messages",
     "Internal batch messages per projection take (at most 50, up to 2,000 events each).",

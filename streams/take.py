@@ -18,13 +18,17 @@ After a quiet spell the first event is handed out after that grace alone.
 The buffering, the acknowledgements (after the consumer's loop body, so an event is
 committed only once its batch was processed, or after a write the body left running:
 `ack_after`) and the crash handling are Faust's own (`faust.streams.Stream.take_events`,
-faust-streaming 0.15).
+faust-streaming 0.15), with one difference: Faust's take acknowledges a batch whose body
+raised or was cancelled, so a bug in a fold, or a worker stopped in the middle of a
+batch, had its events committed without their state or rows. Here such a batch is not
+acknowledged: Faust commits an offset only below the first event not acknowledged, so its
+events are read again after a restart or a rebalance (the folds are idempotent).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from faust.types import EventT, StreamT
@@ -40,10 +44,10 @@ async def take_on_cadence(
     max_: int,
     within: float,
     ack_after: Callable[[], Awaitable[Any] | None] | None = None,
-) -> AsyncIterator[list[EventT]]:
+) -> AsyncGenerator[list[EventT], None]:
     """Yield lists of at most `max_` events of `stream`, one list about every `within`
     seconds under load; each list's events are acknowledged once the loop body that
-    received it is done.
+    received it is done, never when it raised or was cancelled.
 
     `ack_after`, called when the body is done, may return an awaitable the body started
     and left running (a write): the list's events are then acknowledged once it is done,
@@ -102,12 +106,23 @@ async def take_on_cadence(
             await s.wait_for_stopped(buffer_full, timeout=wait)
         deadline = loop.time() + within
         buffer_consuming = loop.create_future()
+        done = False
         try:
             yield list(events)
+            done = True
         finally:
             buffer.clear()
-            gate = ack_after() if ack_after is not None else None
-            if gate is None and (acking is None or acking.done()):
+            if not done:
+                # The body raised or was cancelled (the worker stopping) with the list in
+                # hand: its events are read again after a restart or a rebalance.
+                s.log.warning(
+                    "Not acknowledging %d events: their batch was not processed (the worker "
+                    "is stopping, or the batch failed: see the error logged with it)",
+                    len(events),
+                )
+            elif (gate := ack_after() if ack_after is not None else None) is None and (
+                acking is None or acking.done()
+            ):
                 for event in events:
                     await s.ack(event)
             else:
@@ -130,7 +145,7 @@ async def _ack_after(
         try:
             await gate
         except Exception:  # the body that started it sees the error too
-            s.log.exception("Not acknowledging %d events: their write failed", len(events))
+            s.log.exception("Not acknowledging %d events: their batch failed", len(events))
             return
     for event in events:
         await s.ack(event)

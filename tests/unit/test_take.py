@@ -20,10 +20,14 @@ class FakeStream:
         self.should_stop = False
         self.channel: list[Any] = []
         self.acked: list[Any] = []
+        self.warnings: list[tuple[Any, ...]] = []
         self.log = self
 
     def exception(self, *args: Any) -> None:
         raise AssertionError(args)
+
+    def warning(self, *args: Any) -> None:
+        self.warnings.append(args)
 
     def add_processor(self, processor: Callable[[Any], Awaitable[Any]]) -> None:
         self.processor = processor
@@ -157,3 +161,35 @@ def test_with_ack_after_a_batch_is_acked_once_its_write_is_done_and_never_if_it_
         assert len(stream.errors) == 1
 
     asyncio.run(scenario())
+
+
+def test_a_batch_whose_body_failed_or_was_cancelled_is_not_acknowledged() -> None:
+    async def scenario(fail: Callable[[], Awaitable[None]]) -> FakeStream:
+        stream = FakeStream()
+        takes = take_on_cadence(stream, max_=2, within=3600.0)  # type: ignore[arg-type]
+
+        async def agent() -> None:  # as the projection agent: the body fails with a batch
+            async for _batch in takes:
+                await fail()
+
+        running = asyncio.ensure_future(agent())
+        await asyncio.sleep(0)
+        await stream.push(0)
+        pushing = asyncio.ensure_future(stream.push(1))  # fills the batch: handed out
+        with contextlib.suppress(RuntimeError, asyncio.CancelledError):
+            await asyncio.wait_for(running, 5)
+        # The loop dropped the generator: the event loop's finalizer closes it, as here.
+        await takes.aclose()
+        await asyncio.wait_for(pushing, 5)
+        return stream
+
+    async def bug() -> None:
+        raise RuntimeError("a fold failed")
+
+    async def stopping() -> None:
+        raise asyncio.CancelledError  # the worker stopping in the middle of the batch
+
+    for fail in (bug, stopping):
+        stream = asyncio.run(scenario(fail))
+        assert stream.acked == []  # read again after a restart or a rebalance
+        assert len(stream.warnings) == 1 and stream.warnings[0][1] == 2
