@@ -18,6 +18,7 @@ import faust
 import orjson
 from faust.streams import _current_event
 from faust.types import EventT, StreamT
+from pydantic import ValidationError
 
 from events.models import EVENT_ADAPTER
 from projections import contributor_daily, fold, org
@@ -212,7 +213,9 @@ class Pipeline:
         )
         await self._forget_cache()
         failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        failed.set_exception(error)
+        # A new exception, without the traceback's frames: those hold the take's events,
+        # which Faust waits to be released (or acknowledged) at a rebalance.
+        failed.set_exception(RuntimeError(f"projection take failed: {error!r}"))
         return failed
 
     async def _fold_take(self, events: list[EventT]) -> None:
@@ -287,8 +290,12 @@ class Pipeline:
                 since_turn = 0
             _use_partition_of(messages[-1])
             batch = orjson.loads(message.value)
-            for _topic, _partition, _offset, raw in batch["events"]:
-                event = EVENT_ADAPTER.validate_json(raw)
+            for topic, partition, offset, raw in batch["events"]:
+                try:
+                    event = EVENT_ADAPTER.validate_json(raw)
+                except ValidationError as error:
+                    _skip_invalid(topic, partition, offset, raw, error)
+                    continue
                 pending = folding.apply(event)
                 if event.org_id not in self._refreshed_orgs:
                     fold.refresh(state, event.org_id, pending)
@@ -389,6 +396,22 @@ class _StepTimer:
         now = time.perf_counter()
         metrics.PROJECTION_TAKE_SECONDS.labels(step).observe(now - self._last)
         self._last = now
+
+
+def _skip_invalid(topic: str, partition: int, offset: int, raw: str, error: Exception) -> None:
+    """Log and count a forwarded event that no longer validates: the ingest stage of an
+    older version, with an older contract, accepted it (it is in `events`). Folding it
+    would fail its take at every restart."""
+    metrics.PROJECTION_EVENTS_INVALID.inc()
+    log.error(
+        "Skipping an event that no longer validates (%s[%d]@%d, accepted by an older "
+        "version): %s: %.200s",
+        topic,
+        partition,
+        offset,
+        error,
+        raw,
+    )
 
 
 def _use_partition_of(message: EventT) -> None:

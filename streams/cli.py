@@ -284,6 +284,14 @@ def cmd_rebuild(settings: Settings, _args: argparse.Namespace) -> int:
     finally:
         warehouse.close()
     console.print(f"rebuilt from {result.events:,} event(s) in {result.seconds:.1f}s")
+    if result.invalid:
+        errors.print(
+            f"{len(result.invalid):,} stored event(s) no longer validate (accepted by an "
+            "older version of the contract) and were not folded:",
+            markup=False,
+        )
+        for line in result.invalid[:20]:
+            errors.print(f"  {line}", markup=False)
     for table, count in result.rows.items():
         console.print(f"  {table}: {count:,} row(s)")
     return 0

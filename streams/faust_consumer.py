@@ -35,9 +35,31 @@ def partitions_to_rewind(
     )
 
 
+def holds_commit(committed: int | None, acked: list[int], absent: Any) -> bool:
+    """Whether the message at the committed offset (the next one to read) is still not
+    acknowledged, so nothing may be committed past it: it exists (`absent`, Faust's
+    interval tree of offsets it saw skipped, does not hold it) and the first acknowledged
+    offset lies beyond it. None committed: unknown, Faust's own test decides."""
+    if committed is None or not acked:
+        return False
+    return min(acked) > committed and not absent.overlaps(committed)
+
+
 class RewindingConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer; its seek to the committed offsets also covers the agents'
-    partitions with no committed offset (or 0)."""
+    partitions with no committed offset (or 0), and it never commits past a message that
+    was not acknowledged."""
+
+    def _new_offset(self, tp: TP) -> int | None:
+        """Faust's next offset to commit, except while the message at the committed offset
+        is not acknowledged (`holds_commit`). Faust compares the first acknowledged offset
+        with the committed one as if that were the last message processed, while it is the
+        next to read: a single message not acknowledged (a take that failed) right there
+        was committed over as soon as the one after it was acknowledged."""
+        if holds_commit(self._committed_offset[tp], self._acked[tp], self._gap[tp]):
+            return None
+        new: int | None = super()._new_offset(tp)
+        return new
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         """Seek every partition to its committed offset, and the agents' partitions without

@@ -62,6 +62,11 @@ INGEST_COMMITS_REFUSED = Counter(
 PROJECTED_EVENTS = Counter(
     "worksignals_projected_events_total", "Events folded into the projections."
 )
+PROJECTION_EVENTS_INVALID = Counter(
+    "worksignals_projection_events_invalid_total",
+    "Forwarded events the projection skipped because they no longer validate (accepted by "
+    "an older version of the contract; they stay in the events table). Each is logged.",
+)
 PROJECTION_TAKES_FAILED = Counter(
     "worksignals_projection_takes_failed_total",
     "Projection takes whose fold, alert changes or rows raised (a bug; the error is logged). "

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from streams.localstack import LocalWorker
 from streams.publish import PublishResult, outcome, publish_lines, wait_until_processed
@@ -163,6 +163,45 @@ def test_every_message_lands_once_in_the_store_or_the_dead_letter_path(
     ]
     assert LocalWorker(settings).running_pid() is not None
     assert worker_health(settings) is not None
+
+
+def test_a_forwarded_event_that_no_longer_validates_is_skipped_and_the_rest_folded(
+    start_worker: WorkerFactory,
+) -> None:
+    settings = start_worker()
+    publish(settings, [raw("time.logged", event_id="before", entry_id="before", minutes=15)])
+    # A batch message as an older ingest stage forwarded it: between two valid entries, one
+    # the contract now refuses (a work_date before 1970-01-05, whose week starts in 1969).
+    documents = [
+        body("time.logged", event_id="fw-1", entry_id="fw-1", minutes=30),
+        body("time.logged", event_id="fw-old", entry_id="fw-old", work_date="1970-01-02"),
+        body("time.logged", event_id="fw-2", entry_id="fw-2", minutes=30),
+    ]
+    forwarded = [
+        [settings.topic_events, 0, n, orjson.dumps(d).decode()] for n, d in enumerate(documents)
+    ]
+
+    async def forward() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+        await producer.start()
+        try:
+            value = orjson.dumps({"events": forwarded})
+            await producer.send_and_wait(settings.topic_ingested, value, key=b"acme")
+        finally:
+            await producer.stop()
+
+    asyncio.run(forward())
+    publish(settings, [raw("time.logged", event_id="after", entry_id="after", minutes=60)])
+
+    days = query(
+        settings,
+        "SELECT work_date, sum(logged_minutes), sum(entries) "
+        "FROM contributor_daily FINAL GROUP BY work_date",
+    )
+    assert days == [("2026-03-02", 135, 4)]
+    log = LocalWorker(settings).log_file.read_text()
+    assert "Skipping an event that no longer validates" in log and "fw-old" in log
+    assert LocalWorker(settings).running_pid() is not None
 
 
 async def read_topic(

@@ -1,12 +1,16 @@
-"""The consumer's seek to committed offsets rewinds agent partitions that have none."""
+"""The consumer's seek to committed offsets rewinds agent partitions that have none, and its
+commits never pass a message that was not acknowledged."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from typing import Any
 
 import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
+from intervaltree import IntervalTree
 
 from streams.faust_consumer import RewindingConsumer, RewindingTransport, partitions_to_rewind
 
@@ -79,3 +83,33 @@ def test_an_app_on_the_rewinding_transport_consumes_with_the_rewinding_consumer(
     app = faust.App("ws-test", broker="kafka://127.0.0.1:9", autodiscover=False)
     app.transport = RewindingTransport(app.conf.broker_consumer, app)
     assert isinstance(app.consumer, RewindingConsumer)
+
+
+def consumer_with(
+    committed: int | None, acked: list[int], absent: tuple[int, int] | None = None
+) -> Any:
+    """A consumer whose commit bookkeeping of one partition of INGESTED is as given."""
+    consumer: Any = object.__new__(RewindingConsumer)  # no broker: only the bookkeeping
+    tp = TP(INGESTED, 0)
+    consumer._committed_offset = defaultdict(lambda: None, {tp: committed})
+    consumer._acked = defaultdict(list, {tp: list(acked)})
+    consumer._acked_index = defaultdict(set, {tp: set(acked)})
+    consumer._gap = defaultdict(IntervalTree)
+    if absent is not None:
+        consumer._gap[tp].addi(*absent)
+    return consumer
+
+
+def test_nothing_is_committed_past_a_message_not_acknowledged_at_the_committed_offset() -> None:
+    tp = TP(INGESTED, 0)
+    # Offset 10 is the next to read, its take failed; 11 and 12 were acknowledged.
+    assert consumer_with(10, [11, 12])._new_offset(tp) is None
+    # Faust's own bookkeeping commits 13 there, past the message never processed.
+    plain: Any = consumer_with(10, [11, 12])
+    assert faust_aiokafka.Consumer._new_offset(plain, tp) == 13
+    # Acknowledged from the committed offset on: committed up to the first gap.
+    assert consumer_with(10, [10, 11, 12, 14])._new_offset(tp) == 13
+    # Offsets Faust saw skipped (absent from the topic) do not hold the commit.
+    assert consumer_with(10, [12, 13], absent=(10, 12))._new_offset(tp) == 14
+    # Nothing committed yet: Faust's own rule.
+    assert consumer_with(None, [0, 1])._new_offset(tp) == 2

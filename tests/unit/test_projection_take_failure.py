@@ -71,8 +71,12 @@ def test_a_failed_take_is_not_acknowledged_and_the_next_one_is(
         await asyncio.wait_for(agent, 5)
         return stream
 
-    with caplog.at_level(logging.ERROR, logger="streams.app"):
-        stream = asyncio.run(scenario())
+    try:
+        with caplog.at_level(logging.ERROR, logger="streams.app"):
+            stream = asyncio.run(scenario())
+    finally:
+        assert pipeline.warehouse is not None
+        pipeline.warehouse.close()  # one chDB path per process: let later tests open theirs
     assert folded == [[0, 1], [2, 3]]  # the worker went on after the failure
     assert [e.message.offset for e in stream.acked] == [2, 3]  # never the failed take
     assert [args[1] for args in stream.errors] == [2]  # "Not acknowledging 2 events"
