@@ -48,7 +48,10 @@ MAX_FEE = 1e12
 
 
 def _in_range(value: dt.date) -> dt.date:
-    day = value.astimezone(dt.UTC).date() if isinstance(value, dt.datetime) else value
+    try:
+        day = value.astimezone(dt.UTC).date() if isinstance(value, dt.datetime) else value
+    except OverflowError:  # 0001-01-01T00:30:00+01:00 is before the first datetime in UTC
+        day = dt.date.min
     if not EARLIEST <= day <= LATEST:
         raise PydanticCustomError(
             "out_of_range",

@@ -29,7 +29,7 @@ from sinks.rows import alert_row
 from sinks.snapshot import PROJECTION_TABLES, Snapshots, TableRows
 from streams import faust_codecs, metrics, retry
 from streams.alerting import Alert, Alerting, AlertingFold
-from streams.faust_consumer import RewindingTransport
+from streams.faust_consumer import RewindingConsumer, RewindingTransport
 from streams.http import WorkerHttp
 from streams.ingest import IngestStage
 from streams.notifier import Notifier
@@ -203,6 +203,9 @@ class Pipeline:
         are then never acknowledged (`take_on_cadence`'s `ack_after`), and are folded again
         after a restart or a rebalance, while the worker goes on with the next takes."""
         metrics.PROJECTION_TAKES_FAILED.inc()
+        consumer = self.app.consumer
+        if isinstance(consumer, RewindingConsumer):
+            consumer.refuse(e.message for e in events)
         where = sorted({(e.message.partition, e.message.offset) for e in events})
         log.error(
             "Projection take of %d messages failed and is not acknowledged (partition, "

@@ -192,6 +192,12 @@ def generate(events: int, contributors: int, projects: int, seed: int) -> Worklo
     per_week = 5 * contributors * EVENTS_PER_CONTRIBUTOR_WORKDAY + 7
     weeks = max(1, -(-max(0, events - setup) // int(per_week)))
     horizon = FIRST_DAY + dt.timedelta(weeks=weeks)
+    if horizon > dt.datetime.now(dt.UTC).date():
+        raise ValueError(
+            f"{events:,} events over {contributors:,} contributors run to {horizon}, past "
+            "today: the worker rejects events dated ahead of its clock (future_occurred_at). "
+            "Use more contributors or fewer events."
+        )
 
     plan: list[_Project] = []
     plans: list[dict[str, Any]] = []
@@ -1350,6 +1356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except (
         BenchError,
+        ValueError,
         BrokerError,
         StackError,
         WaitTimeout,

@@ -16,7 +16,7 @@ Changelog partitions are left alone: table recovery places those itself.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -35,35 +35,47 @@ def partitions_to_rewind(
     )
 
 
-def holds_commit(committed: int | None, acked: list[int], absent: Any) -> bool:
-    """Whether the message at the committed offset (the next one to read) is still not
-    acknowledged, so nothing may be committed past it: it exists (`absent`, Faust's
-    interval tree of offsets it saw skipped, does not hold it) and the first acknowledged
-    offset lies beyond it. None committed: unknown, Faust's own test decides."""
-    if committed is None or not acked:
-        return False
-    return min(acked) > committed and not absent.overlaps(committed)
-
-
 class RewindingConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer; its seek to the committed offsets also covers the agents'
-    partitions with no committed offset (or 0), and it never commits past a message that
-    was not acknowledged."""
+    partitions with no committed offset (or 0), and it never commits past a message an
+    agent refused (`refuse`)."""
+
+    _refused: dict[TP, set[int]]
+    """Offsets of the messages refused since the last seek, per partition (set by
+    `refuse`; Faust builds consumers in several ways, so not in `__init__`)."""
+
+    def refuse(self, messages: Iterable[Any]) -> None:
+        """Never commit past these messages (a take that failed): they are read again after
+        the next seek to the committed offsets (a restart or a rebalance). Faust no longer
+        waits for them to be acknowledged at a rebalance."""
+        refused = self.__dict__.setdefault("_refused", {})
+        for message in messages:
+            refused.setdefault(message.tp, set()).add(message.offset)
+            self._unacked_messages.discard(message)
 
     def _new_offset(self, tp: TP) -> int | None:
-        """Faust's next offset to commit, except while the message at the committed offset
-        is not acknowledged (`holds_commit`). Faust compares the first acknowledged offset
-        with the committed one as if that were the last message processed, while it is the
-        next to read: a single message not acknowledged (a take that failed) right there
-        was committed over as soon as the one after it was acknowledged."""
-        if holds_commit(self._committed_offset[tp], self._acked[tp], self._gap[tp]):
-            return None
+        """Faust's next offset to commit, but never past a refused message.
+
+        Faust's own rule commits over a single message that was not acknowledged right at
+        the committed offset (it compares that offset with the first acknowledged one as if
+        it were the last message processed, while it is the next to read), so a failed take
+        of one message was committed as soon as the next one was acknowledged. Messages
+        that do not exist (retention, compaction) cannot be told from that, so only the
+        messages refused are held."""
         new: int | None = super()._new_offset(tp)
-        return new
+        refused = self.__dict__.get("_refused", {}).get(tp)
+        if new is None or not refused:
+            return new
+        first = min(refused)
+        if first >= new:
+            return new
+        committed = self._committed_offset[tp]
+        return first if first > (committed or 0) else None  # None: nothing to advance
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         """Seek every partition to its committed offset, and the agents' partitions without
-        one to their beginning."""
+        one to their beginning; refused messages are read again from there."""
+        self.__dict__.pop("_refused", None)
         committed = await super().seek_to_committed()
         rewind = partitions_to_rewind(committed, self.app.topics.acks_enabled_for)
         if rewind:

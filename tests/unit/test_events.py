@@ -214,6 +214,13 @@ def test_dates_and_utc_dates_of_timestamps_start_on_the_first_monday_of_1970() -
     assert isinstance(after, Accepted)
 
 
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_timestamp_outside_the_utc_range_is_rejected_not_raised(stamp: str) -> None:
+    for message in (raw("clock.ticked", occurred_at=stamp), raw("handoff.requested", due_at=stamp)):
+        parsed = parse(message, SOURCE)
+        assert isinstance(parsed, Rejected) and parsed.reason is Reason.INVALID_FIELD
+
+
 def test_too_large_is_rejected_before_parsing() -> None:
     message = raw("decision.recorded", note="n" * 1500) + b" " * 2000
     parsed = parse(message, SOURCE, max_bytes=1024)

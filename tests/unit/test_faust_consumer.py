@@ -85,9 +85,7 @@ def test_an_app_on_the_rewinding_transport_consumes_with_the_rewinding_consumer(
     assert isinstance(app.consumer, RewindingConsumer)
 
 
-def consumer_with(
-    committed: int | None, acked: list[int], absent: tuple[int, int] | None = None
-) -> Any:
+def consumer_with(committed: int | None, acked: list[int]) -> Any:
     """A consumer whose commit bookkeeping of one partition of INGESTED is as given."""
     consumer: Any = object.__new__(RewindingConsumer)  # no broker: only the bookkeeping
     tp = TP(INGESTED, 0)
@@ -95,21 +93,56 @@ def consumer_with(
     consumer._acked = defaultdict(list, {tp: list(acked)})
     consumer._acked_index = defaultdict(set, {tp: set(acked)})
     consumer._gap = defaultdict(IntervalTree)
-    if absent is not None:
-        consumer._gap[tp].addi(*absent)
+    consumer._unacked_messages = set()
     return consumer
 
 
-def test_nothing_is_committed_past_a_message_not_acknowledged_at_the_committed_offset() -> None:
+class Message:
+    """What `refuse` reads of a Faust message (hashable, as Faust's are)."""
+
+    def __init__(self, offset: int) -> None:
+        self.tp = TP(INGESTED, 0)
+        self.offset = offset
+
+
+def message(offset: int) -> Any:
+    return Message(offset)
+
+
+def test_nothing_is_committed_past_a_refused_message() -> None:
     tp = TP(INGESTED, 0)
     # Offset 10 is the next to read, its take failed; 11 and 12 were acknowledged.
-    assert consumer_with(10, [11, 12])._new_offset(tp) is None
-    # Faust's own bookkeeping commits 13 there, past the message never processed.
-    plain: Any = consumer_with(10, [11, 12])
-    assert faust_aiokafka.Consumer._new_offset(plain, tp) == 13
-    # Acknowledged from the committed offset on: committed up to the first gap.
-    assert consumer_with(10, [10, 11, 12, 14])._new_offset(tp) == 13
-    # Offsets Faust saw skipped (absent from the topic) do not hold the commit.
-    assert consumer_with(10, [12, 13], absent=(10, 12))._new_offset(tp) == 14
-    # Nothing committed yet: Faust's own rule.
-    assert consumer_with(None, [0, 1])._new_offset(tp) == 2
+    held = consumer_with(10, [11, 12])
+    refused = message(10)
+    held._unacked_messages.add(refused)
+    held.refuse([refused])
+    assert held._new_offset(tp) is None
+    assert held._unacked_messages == set()  # a rebalance does not wait for it
+    # Faust's own rule commits 13 there, past the message never processed.
+    assert faust_aiokafka.Consumer._new_offset(consumer_with(10, [11, 12]), tp) == 13
+    # A message refused further on: committed up to it, not past it.
+    ahead = consumer_with(10, [10, 11, 13])
+    ahead.refuse([message(12)])
+    assert ahead._new_offset(tp) == 12
+    # Nothing committed yet: held at the refused message too.
+    first = consumer_with(None, [1, 2])
+    first.refuse([message(0)])
+    assert first._new_offset(tp) is None
+
+
+def test_offsets_that_do_not_exist_do_not_hold_the_commit() -> None:
+    # Offset 10 was deleted (retention) or compacted away: nothing was refused there.
+    assert consumer_with(10, [11, 12])._new_offset(TP(INGESTED, 0)) == 13
+
+
+def test_a_seek_to_the_committed_offsets_forgets_the_refused_messages() -> None:
+    thread = FakeThread({TP(INGESTED, 0): 10})
+    consumer = consumer_on(thread)
+    consumer._unacked_messages = set()
+    consumer.refuse([message(10)])
+    asyncio.run(consumer.seek_to_committed())  # read again from 10
+    consumer._committed_offset = defaultdict(lambda: None, {TP(INGESTED, 0): 10})
+    consumer._acked = defaultdict(list, {TP(INGESTED, 0): [10, 11]})
+    consumer._acked_index = defaultdict(set, {TP(INGESTED, 0): {10, 11}})
+    consumer._gap = defaultdict(IntervalTree)
+    assert consumer._new_offset(TP(INGESTED, 0)) == 12

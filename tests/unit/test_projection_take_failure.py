@@ -9,12 +9,22 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from faust.types import EventT
+from faust.types import TP, EventT
 
 from streams import metrics
 from streams.app import Pipeline
+from streams.faust_consumer import RewindingConsumer
 from streams.settings import Settings
 from tests.unit.test_take import FakeStream
+
+
+class Message:
+    """What the agent reads of a Faust message (hashable, as Faust's are)."""
+
+    def __init__(self, offset: int) -> None:
+        self.tp = TP("ws.ingested", 0)
+        self.partition = 0
+        self.offset = offset
 
 
 class EventStream(FakeStream):
@@ -30,14 +40,14 @@ class EventStream(FakeStream):
 
     async def push(self, value: Any) -> None:
         assert self.processor is not None
-        self.current_event = SimpleNamespace(message=SimpleNamespace(partition=0, offset=value))
+        self.current_event = SimpleNamespace(message=Message(value))
         await self.processor(value)
 
 
 def test_a_failed_take_is_not_acknowledged_and_the_next_one_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    pipeline = Pipeline(Settings(state_dir=tmp_path))
+    pipeline = Pipeline(Settings(state_dir=tmp_path, role="stream"))  # no chDB to open
     folded: list[list[int]] = []
 
     async def fold_take(events: list[EventT]) -> None:
@@ -71,16 +81,16 @@ def test_a_failed_take_is_not_acknowledged_and_the_next_one_is(
         await asyncio.wait_for(agent, 5)
         return stream
 
-    try:
-        with caplog.at_level(logging.ERROR, logger="streams.app"):
-            stream = asyncio.run(scenario())
-    finally:
-        assert pipeline.warehouse is not None
-        pipeline.warehouse.close()  # one chDB path per process: let later tests open theirs
+    with caplog.at_level(logging.ERROR, logger="streams.app"):
+        stream = asyncio.run(scenario())
     assert folded == [[0, 1], [2, 3]]  # the worker went on after the failure
     assert [e.message.offset for e in stream.acked] == [2, 3]  # never the failed take
     assert [args[1] for args in stream.errors] == [2]  # "Not acknowledging 2 events"
     assert metrics.PROJECTION_TAKES_FAILED._value.get() == failed_before + 1
     assert forgotten == [True]  # memoised figures dropped
+    # Its consumer never commits past the failed take (read again after the next seek).
+    consumer = pipeline.app.consumer
+    assert isinstance(consumer, RewindingConsumer)
+    assert consumer._refused == {TP("ws.ingested", 0): {0, 1}}
     (record,) = [r for r in caplog.records if "failed and is not acknowledged" in r.message]
     assert "(0, 0), (0, 1)" in record.getMessage() and record.exc_info is not None
