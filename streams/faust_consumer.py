@@ -1,4 +1,5 @@
-"""Faust's Kafka transport with a seek to the committed offsets that misses no partition.
+"""Faust's Kafka transport: a seek to the committed offsets that misses no partition, and
+commits that never pass a refused message.
 
 During a rebalance, Faust discards the records its fetcher already holds (flow stopped,
 generation changed) and seeks every partition back to its committed offset before the
@@ -11,6 +12,9 @@ stream worker's first batch message on a partition stayed unprocessed for minute
 `RewindingConsumer` seeks such partitions of the agents' topics to their beginning, where
 a consumer without a committed offset starts (the app's `auto_offset_reset` is earliest).
 Changelog partitions are left alone: table recovery places those itself.
+
+It also never commits past a message the projection agent refused (a take that failed,
+`RewindingConsumer.refuse`): Faust's own rule let a single such message through.
 """
 
 from __future__ import annotations
