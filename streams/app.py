@@ -190,6 +190,7 @@ class Pipeline:
             TAKE_MAX_MESSAGES,
             self.settings.flush_interval_seconds,
             ack_after=lambda: self._acked_after,
+            on_refused=self._refuse,
         ):
             try:
                 await self._fold_take(events)
@@ -197,15 +198,18 @@ class Pipeline:
             except Exception as error:
                 self._acked_after = await self._take_failed(events, error)
 
-    async def _take_failed(self, events: list[EventT], error: Exception) -> asyncio.Future[None]:
-        """Log and count a take that raised, forget what the worker memoised (it may hold
-        figures of state never written), and return a failed future: the take's events
-        are then never acknowledged (`take_on_cadence`'s `ack_after`), and are folded again
-        after a restart or a rebalance, while the worker goes on with the next takes."""
-        metrics.PROJECTION_TAKES_FAILED.inc()
+    def _refuse(self, events: list[EventT]) -> None:
+        """Never commit past a take that was not acknowledged (see `RewindingConsumer`)."""
         consumer = self.app.consumer
         if isinstance(consumer, RewindingConsumer):
             consumer.refuse(e.message for e in events)
+
+    async def _take_failed(self, events: list[EventT], error: Exception) -> asyncio.Future[None]:
+        """Log and count a take that raised, forget what the worker memoised (it may hold
+        figures of state never written), and return a failed future: the take's events
+        are then never acknowledged (`take_on_cadence`'s `ack_after`) but refused, and are
+        folded again after a restart or a rebalance, while the worker goes on."""
+        metrics.PROJECTION_TAKES_FAILED.inc()
         where = sorted({(e.message.partition, e.message.offset) for e in events})
         log.error(
             "Projection take of %d messages failed and is not acknowledged (partition, "

@@ -193,7 +193,7 @@ def generate(events: int, contributors: int, projects: int, seed: int) -> Worklo
     weeks = max(1, -(-max(0, events - setup) // int(per_week)))
     horizon = FIRST_DAY + dt.timedelta(weeks=weeks)
     if horizon > dt.datetime.now(dt.UTC).date():
-        raise ValueError(
+        raise BenchError(
             f"{events:,} events over {contributors:,} contributors run to {horizon}, past "
             "today: the worker rejects events dated ahead of its clock (future_occurred_at). "
             "Use more contributors or fewer events."
@@ -1356,7 +1356,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except (
         BenchError,
-        ValueError,
         BrokerError,
         StackError,
         WaitTimeout,

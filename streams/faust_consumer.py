@@ -44,17 +44,17 @@ class RewindingConsumer(faust_aiokafka.Consumer):
     partitions with no committed offset (or 0), and it never commits past a message an
     agent refused (`refuse`)."""
 
-    _refused: dict[TP, set[int]]
-    """Offsets of the messages refused since the last seek, per partition (set by
-    `refuse`; Faust builds consumers in several ways, so not in `__init__`)."""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._refused: dict[TP, set[int]] = {}
+        """Offsets of the messages refused since the last seek, per partition."""
 
     def refuse(self, messages: Iterable[Any]) -> None:
         """Never commit past these messages (a take that failed): they are read again after
         the next seek to the committed offsets (a restart or a rebalance). Faust no longer
         waits for them to be acknowledged at a rebalance."""
-        refused = self.__dict__.setdefault("_refused", {})
         for message in messages:
-            refused.setdefault(message.tp, set()).add(message.offset)
+            self._refused.setdefault(message.tp, set()).add(message.offset)
             self._unacked_messages.discard(message)
 
     def _new_offset(self, tp: TP) -> int | None:
@@ -67,7 +67,7 @@ class RewindingConsumer(faust_aiokafka.Consumer):
         that do not exist (retention, compaction) cannot be told from that, so only the
         messages refused are held."""
         new: int | None = super()._new_offset(tp)
-        refused = self.__dict__.get("_refused", {}).get(tp)
+        refused = self._refused.get(tp)
         if new is None or not refused:
             return new
         first = min(refused)
@@ -79,7 +79,7 @@ class RewindingConsumer(faust_aiokafka.Consumer):
     async def seek_to_committed(self) -> Mapping[TP, int]:
         """Seek every partition to its committed offset, and the agents' partitions without
         one to their beginning; refused messages are read again from there."""
-        self.__dict__.pop("_refused", None)
+        self._refused.clear()
         committed = await super().seek_to_committed()
         rewind = partitions_to_rewind(committed, self.app.topics.acks_enabled_for)
         if rewind:

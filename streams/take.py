@@ -44,6 +44,7 @@ async def take_on_cadence(
     max_: int,
     within: float,
     ack_after: Callable[[], Awaitable[Any] | None] | None = None,
+    on_refused: Callable[[list[EventT]], None] | None = None,
 ) -> AsyncGenerator[list[EventT], None]:
     """Yield lists of at most `max_` events of `stream`, one list about every `within`
     seconds under load; each list's events are acknowledged once the loop body that
@@ -52,7 +53,8 @@ async def take_on_cadence(
     `ack_after`, called when the body is done, may return an awaitable the body started
     and left running (a write): the list's events are then acknowledged once it is done,
     without holding up the next list, and never when it fails. Acknowledgements keep the
-    lists' order."""
+    lists' order. A list never acknowledged (its body raised or was cancelled, or its
+    awaitable failed) is handed to `on_refused`, so that nothing is committed past it."""
     s: Any = stream  # the private parts take_events uses are not in StreamT
     buffer: list[Any] = []
     events: list[EventT] = []
@@ -120,13 +122,15 @@ async def take_on_cadence(
                     "is stopping, or the batch failed: see the error logged with it)",
                     len(events),
                 )
+                if on_refused is not None:
+                    on_refused(list(events))
             elif (gate := ack_after() if ack_after is not None else None) is None and (
                 acking is None or acking.done()
             ):
                 for event in events:
                     await s.ack(event)
             else:
-                acking = loop.create_task(_ack_after(s, list(events), gate, acking))
+                acking = loop.create_task(_ack_after(s, list(events), gate, acking, on_refused))
             events.clear()
             notify(buffer_consuming)
             buffer_started.clear()
@@ -135,10 +139,15 @@ async def take_on_cadence(
 
 
 async def _ack_after(
-    s: Any, events: list[EventT], gate: Awaitable[Any] | None, previous: asyncio.Task[None] | None
+    s: Any,
+    events: list[EventT],
+    gate: Awaitable[Any] | None,
+    previous: asyncio.Task[None] | None,
+    on_refused: Callable[[list[EventT]], None] | None,
 ) -> None:
     """Acknowledge `events` after `previous` (earlier lists' acknowledgements) and `gate`;
-    not at all when `gate` fails (the events are read again after a restart)."""
+    not at all when `gate` fails (`on_refused`: the events are read again after a
+    restart)."""
     if previous is not None:
         await previous
     if gate is not None:
@@ -146,6 +155,8 @@ async def _ack_after(
             await gate
         except Exception:  # the body that started it sees the error too
             s.log.exception("Not acknowledging %d events: their batch failed", len(events))
+            if on_refused is not None:
+                on_refused(events)
             return
     for event in events:
         await s.ack(event)

@@ -59,6 +59,7 @@ def consumer_on(thread: FakeThread) -> Any:
     consumer: Any = object.__new__(RewindingConsumer)  # no broker: only the seek is tested
     consumer._thread = thread
     consumer.app = FakeApp()
+    consumer._refused = {}
     return consumer
 
 
@@ -94,6 +95,7 @@ def consumer_with(committed: int | None, acked: list[int]) -> Any:
     consumer._acked_index = defaultdict(set, {tp: set(acked)})
     consumer._gap = defaultdict(IntervalTree)
     consumer._unacked_messages = set()
+    consumer._refused = {}
     return consumer
 
 

@@ -21,6 +21,7 @@ class FakeStream:
         self.channel: list[Any] = []
         self.acked: list[Any] = []
         self.warnings: list[tuple[Any, ...]] = []
+        self.refused: list[list[Any]] = []
         self.log = self
 
     def exception(self, *args: Any) -> None:
@@ -123,6 +124,7 @@ def test_with_ack_after_a_batch_is_acked_once_its_write_is_done_and_never_if_it_
             max_=2,
             within=3600.0,
             ack_after=lambda: writes[-1],
+            on_refused=stream.refused.append,
         )
 
         pushing: list[asyncio.Future[None]] = []
@@ -159,6 +161,7 @@ def test_with_ack_after_a_batch_is_acked_once_its_write_is_done_and_never_if_it_
         await asyncio.sleep(0.01)
         assert stream.acked == ["event-0", "event-1", "event-2", "event-3"]  # not 4 and 5
         assert len(stream.errors) == 1
+        assert stream.refused == [["event-4", "event-5"]]  # nothing committed past them
 
     asyncio.run(scenario())
 
@@ -166,7 +169,12 @@ def test_with_ack_after_a_batch_is_acked_once_its_write_is_done_and_never_if_it_
 def test_a_batch_whose_body_failed_or_was_cancelled_is_not_acknowledged() -> None:
     async def scenario(fail: Callable[[], Awaitable[None]]) -> FakeStream:
         stream = FakeStream()
-        takes = take_on_cadence(stream, max_=2, within=3600.0)  # type: ignore[arg-type]
+        takes = take_on_cadence(
+            stream,  # type: ignore[arg-type]
+            max_=2,
+            within=3600.0,
+            on_refused=stream.refused.append,
+        )
 
         async def agent() -> None:  # as the projection agent: the body fails with a batch
             async for _batch in takes:
@@ -193,3 +201,4 @@ def test_a_batch_whose_body_failed_or_was_cancelled_is_not_acknowledged() -> Non
         stream = asyncio.run(scenario(fail))
         assert stream.acked == []  # read again after a restart or a rebalance
         assert len(stream.warnings) == 1 and stream.warnings[0][1] == 2
+        assert stream.refused == [["event-0", "event-1"]]  # nothing committed past them
