@@ -11,6 +11,9 @@ events, starts its own Kafka broker on free loopback ports with a fresh state fo
   is done, read through the worker's /query endpoint;
 - the worker's peak resident memory (VmHWM);
 - the rate of a bare aiokafka consumer on the same topic, for scale;
+- the floor: what the steps every event goes through (read, validate, store, persist its
+  keyed state) cost alone on one Python thread, on a sample of the same shape
+  (`streams/bench_floor.py`);
 - row counts of the projection tables, as a sanity check.
 
 Everything it starts is stopped at the end, also on errors, Ctrl-C and SIGTERM. The bulky
@@ -28,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import random
@@ -35,6 +39,7 @@ import re
 import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -52,6 +57,7 @@ from aiokafka.errors import KafkaError
 from sinks.clickhouse import WarehouseError
 from sinks.snapshot import PROJECTION_TABLES
 from streams.bench_alerts import LOAD_SHAPES, AlertLatency, alert_latency
+from streams.bench_floor import Floor
 from streams.local_kafka import BrokerError, LocalKafka
 from streams.localstack import LocalWorker, StackError
 from streams.processes import free_port
@@ -719,6 +725,9 @@ class Report:
     """The same backlog through a worker with alerts off (0: not measured)."""
     alert_latencies: list[AlertLatency] = field(default_factory=list)
     alert_probe_error: str | None = None
+    floor: Floor | None = None
+    """What the steps every event must go through cost alone (streams/bench_floor.py)."""
+    floor_error: str | None = None
 
     @property
     def projections_only_rate(self) -> float:
@@ -792,6 +801,9 @@ def run(args: argparse.Namespace) -> Report:
             f"({report.bare.records / report.bare.seconds:,.0f} records/s)"
         )
 
+        if args.floor_events:
+            _floor(report, args)
+
         if args.compare_alerts:
             report.projections_only_seconds = _projections_only(settings, published, args)
             _say(
@@ -851,6 +863,32 @@ def run(args: argparse.Namespace) -> Report:
     if report.stopped_early is None:
         _check(report)
     return report
+
+
+def _floor(report: Report, args: Any) -> None:
+    """Time the steps every event must go through (streams/bench_floor.py), in a process of
+    its own (it opens a chDB of its own) on a sample of the same workload's shape."""
+    sample = min(args.floor_events, args.events)
+    _say(f"timing the steps every event goes through on {sample:,} events...")
+    command = [
+        sys.executable, "-m", "streams.bench_floor", "--json",
+        "--events", str(sample), "--contributors", str(args.contributors),
+        "--projects", str(args.projects), "--seed", str(args.seed),
+    ]  # fmt: skip
+    if report.bare is not None and report.bare.records:
+        command += [
+            "--consume-micros",
+            str(report.bare.from_first_seconds / report.bare.records * 1e6),
+        ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)  # noqa: S603 - our own module
+    if done.returncode != 0:
+        report.floor_error = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        _say(f"floor: failed: {report.floor_error}")
+        return
+    figures = json.loads(done.stdout)
+    report.floor = Floor(figures["events"], figures["steps"], figures["state_keys_per_event"])
+    for line in report.floor.lines():
+        _say(f"floor: {line}")
 
 
 def _after_backlog(report: Report) -> None:
@@ -1192,6 +1230,21 @@ def print_report(report: Report) -> None:
         )
     if report.alert_probe_error:
         rows.append(("alert latency", f"failed: {report.alert_probe_error}"))
+    if report.floor is not None:
+        rows += [
+            (f"floor: {name}", f"{micros:.2f} us/event")
+            for name, micros in report.floor.steps.items()
+        ]
+        rows.append(
+            (
+                "floor",
+                f"{report.floor.total:.2f} us/event: at most {report.floor.max_rate:,.0f} "
+                "events/s for the steps every event goes through, before any projection "
+                "(one Python thread)",
+            )
+        )
+    elif report.floor_error:
+        rows.append(("floor", f"failed: {report.floor_error}"))
     rows += [
         (
             "worker peak RSS",
@@ -1331,6 +1384,13 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=10.0,
         help="seconds of background load per alert probe (the probe is sent half-way)",
+    )
+    parser.add_argument(
+        "--floor-events",
+        type=int,
+        default=200_000,
+        help="events of the workload's shape on which to time the steps every event goes "
+        "through (streams/bench_floor.py); 0 skips it",
     )
     parser.add_argument(
         "--keep-data",

@@ -1,0 +1,225 @@
+"""The floor under the worker's rate: what the steps every event must go through cost alone.
+
+Whatever the projections compute, one worker process takes each event through some steps
+that no design of it can skip: read from the topic, validated (bad input must never crash a
+component), stored in the `events` table (the event store that `rebuild` replays), and
+folded into state keyed by what the event identifies, persisted to RocksDB and its
+changelog topic (so a restarted or moved worker recovers it). These steps run on the
+process's one Python thread (the GIL), whatever the number of cores: chDB's and RocksDB's
+own threads can use another core, the Python side of each call cannot.
+
+`python -m streams.bench_floor` times each step on the bench's workload with the worker's
+garbage-collector thresholds, as CPU time of the calling thread per event:
+
+- **validate**: `events.parse.parse` of each raw event, as the ingest stage does;
+- **store the event**: its `events` row and the insert into a fresh chDB, in batches of
+  5,000 (the Python side of clickhouse-connect's insert; chDB's own threads are not counted);
+- **persist the keyed state**: the keys the real folds write per batch of 20,000 events
+  (computed first, not timed), encoded as the worker encodes them, one RocksDB write batch
+  and the changelog's Kafka record batches built (not sent).
+
+Reading the topic is measured by the bench itself (its bare aiokafka consumer), and added
+when given. The projections' own work (folds, rows, patterns) comes on top of the total.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import rocksdict
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
+from events.parse import Accepted, Source, parse
+from projections import fold
+from projections.store import BufferedStore
+from sinks.clickhouse import Warehouse
+from sinks.rows import event_rows
+from streams.faust_codecs import plain_dumps
+from streams.gc_tuning import collect_less_often
+
+INSERT_ROWS = 5_000
+FOLD_BATCH = 20_000
+RECORD_BATCH_BYTES = 1024 * 1024
+
+
+@dataclass
+class Floor:
+    """Microseconds of one Python thread per event, by step."""
+
+    events: int
+    steps: dict[str, float] = field(default_factory=dict)
+    state_keys_per_event: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """The sum of the steps, in microseconds per event."""
+        return sum(self.steps.values())
+
+    @property
+    def max_rate(self) -> float:
+        """Events per second one Python thread reaches doing nothing but these steps."""
+        return 1e6 / self.total if self.total else 0.0
+
+    def lines(self) -> list[str]:
+        """The figures, a line each."""
+        found = [f"{name:<28} {micros:6.2f} us/event" for name, micros in self.steps.items()]
+        found.append(f"{'total':<28} {self.total:6.2f} us/event")
+        found.append(
+            f"at most {self.max_rate:,.0f} events/s on one Python thread for these steps alone "
+            f"({self.events:,} events sampled; {self.state_keys_per_event:.2f} state keys "
+            "written per event)"
+        )
+        return found
+
+
+def ingest(lines: Sequence[bytes], folder: Path) -> tuple[float, float]:
+    """CPU seconds of this thread to parse every line, and to build and insert the
+    `events` rows into a fresh chDB, batch by batch as the ingest stage does (a batch's
+    events are dropped once stored)."""
+    warehouse = Warehouse(f"chdb://{folder / 'clickhouse'}")
+    warehouse.migrate()
+    now = dt.datetime.now(dt.UTC)
+    validating = storing = 0.0
+    try:
+        for start in range(0, len(lines), INSERT_ROWS):
+            chunk = lines[start : start + INSERT_ROWS]
+            begin = time.thread_time()
+            parsed = [parse(raw, Source("bench", 0, start + n)) for n, raw in enumerate(chunk)]
+            validated = time.thread_time()
+            accepted = [p for p in parsed if isinstance(p, Accepted)]
+            warehouse.insert("events", event_rows(accepted, now))
+            stored = time.thread_time()
+            validating += validated - begin
+            storing += stored - validated
+    finally:
+        warehouse.close()
+    return validating, storing
+
+
+def state_batches(
+    accepted: Sequence[Accepted], batch: int = FOLD_BATCH
+) -> list[list[tuple[str, Any]]]:
+    """The (key, value) pairs the folds write, per batch of `batch` events, in the order
+    the worker writes them."""
+    backing: dict[str, Any] = {}
+    batches = []
+    for start in range(0, len(accepted), batch):
+        buffer = BufferedStore(backing)
+        touched = fold.Touched()
+        for item in accepted[start : start + batch]:
+            fold.apply(buffer, item.event, touched)
+        batches.append([(key, buffer.pending[key]) for key in buffer.write_order()])
+        buffer.flush()
+    return batches
+
+
+def persist_state(batches: Sequence[Sequence[tuple[str, Any]]], folder: Path) -> float:
+    """CPU seconds to encode the batches' keys, write them to RocksDB and build their
+    changelog record batches."""
+    db = rocksdict.Rdict(str(folder / "rocksdb"), options=rocksdict.Options(raw_mode=True))
+
+    def builder() -> DefaultRecordBatchBuilder:
+        return DefaultRecordBatchBuilder(
+            magic=2,
+            compression_type=0,
+            is_transactional=False,
+            producer_id=-1,
+            producer_epoch=-1,
+            base_sequence=-1,
+            batch_size=RECORD_BATCH_BYTES,
+        )
+
+    def persist() -> None:
+        for items in batches:
+            encoded = [(plain_dumps(key), plain_dumps(value)) for key, value in items]
+            write_batch = rocksdict.WriteBatch(raw_mode=True)
+            for key_bytes, value_bytes in encoded:
+                write_batch.put(key_bytes, value_bytes)
+            db.write(write_batch)
+            records = builder()
+            for offset, (key_bytes, value_bytes) in enumerate(encoded):
+                if records.append(offset, None, key_bytes, value_bytes, []) is None:
+                    records.build()
+                    records = builder()
+                    records.append(offset, None, key_bytes, value_bytes, [])
+            records.build()
+
+    try:
+        begin = time.thread_time()
+        persist()
+        return time.thread_time() - begin
+    finally:
+        db.close()
+
+
+def measure(lines: Sequence[bytes], consume_micros: float | None = None) -> Floor:
+    """Time the steps on `lines` in a temporary folder (removed afterwards)."""
+    collect_less_often()
+    folder = Path(tempfile.mkdtemp(prefix="worksignals-floor-"))
+    try:
+        floor = Floor(len(lines))
+        if consume_micros is not None:
+            floor.steps["read (bare consumer)"] = consume_micros
+        validating, storing = ingest(lines, folder)
+        floor.steps["validate"] = validating / len(lines) * 1e6
+        floor.steps["store the event"] = storing / len(lines) * 1e6
+        accepted = [p for p in (parse(raw, Source("bench", 0, 0)) for raw in lines)]
+        batches = state_batches([a for a in accepted if isinstance(a, Accepted)])
+        gc.collect()
+        floor.steps["persist the keyed state"] = persist_state(batches, folder) / len(lines) * 1e6
+        floor.state_keys_per_event = sum(len(b) for b in batches) / len(lines)
+        return floor
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Generate the bench's workload and print the floor."""
+    from streams.bench import BenchError, generate
+
+    parser = argparse.ArgumentParser(
+        prog="python -m streams.bench_floor", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--events", type=int, default=200_000, help="events to time")
+    parser.add_argument("--contributors", type=int, default=1000)
+    parser.add_argument("--projects", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--consume-micros", type=float, help="microseconds per record of a bare consumer"
+    )
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    try:
+        workload = generate(args.events, args.contributors, args.projects, args.seed)
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    floor = measure(workload.lines, args.consume_micros)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "events": floor.events,
+                    "steps": floor.steps,
+                    "state_keys_per_event": floor.state_keys_per_event,
+                }
+            )
+        )
+    else:
+        print("\n".join(floor.lines()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
