@@ -16,7 +16,9 @@ garbage-collector thresholds, as CPU time of the calling thread per event:
   5,000 (the Python side of clickhouse-connect's insert; chDB's own threads are not counted);
 - **persist the keyed state**: the keys the real folds write per batch of 20,000 events
   (computed first, not timed), encoded as the worker encodes them, one RocksDB write batch
-  and the changelog's Kafka record batches built (not sent).
+  and the changelog's Kafka record batches built (not sent);
+- **store its day's row**: the insert of the `contributor_daily` rows of the days each
+  batch changed (computed first, not timed), the least any projection writes.
 
 Reading the topic is measured by the bench itself (its bare aiokafka consumer), and added
 when given. The projections' own work (folds, rows, patterns) comes on top of the total.
@@ -41,16 +43,17 @@ import rocksdict
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from events.parse import Accepted, Source, parse
-from projections import fold
+from projections import contributor_daily, fold
 from projections.store import BufferedStore
 from sinks.clickhouse import Warehouse
-from sinks.rows import event_rows
+from sinks.rows import contributor_day_row, event_rows
 from streams.faust_codecs import plain_dumps
 from streams.gc_tuning import collect_less_often
 
 INSERT_ROWS = 5_000
 FOLD_BATCH = 20_000
 RECORD_BATCH_BYTES = 1024 * 1024
+FIRST_LOOK = dt.timedelta(hours=24)
 
 
 @dataclass
@@ -83,48 +86,55 @@ class Floor:
         return found
 
 
-def ingest(lines: Sequence[bytes], folder: Path) -> tuple[float, float]:
+def ingest(lines: Sequence[bytes], warehouse: Warehouse) -> tuple[float, float]:
     """CPU seconds of this thread to parse every line, and to build and insert the
-    `events` rows into a fresh chDB, batch by batch as the ingest stage does (a batch's
-    events are dropped once stored)."""
-    warehouse = Warehouse(f"chdb://{folder / 'clickhouse'}")
-    warehouse.migrate()
+    `events` rows, batch by batch as the ingest stage does (a batch's events are dropped
+    once stored)."""
     now = dt.datetime.now(dt.UTC)
     validating = storing = 0.0
-    try:
-        for start in range(0, len(lines), INSERT_ROWS):
-            chunk = lines[start : start + INSERT_ROWS]
-            begin = time.thread_time()
-            parsed = [parse(raw, Source("bench", 0, start + n)) for n, raw in enumerate(chunk)]
-            validated = time.thread_time()
-            accepted = [p for p in parsed if isinstance(p, Accepted)]
-            warehouse.insert("events", event_rows(accepted, now))
-            stored = time.thread_time()
-            validating += validated - begin
-            storing += stored - validated
-    finally:
-        warehouse.close()
+    for start in range(0, len(lines), INSERT_ROWS):
+        chunk = lines[start : start + INSERT_ROWS]
+        begin = time.thread_time()
+        parsed = [parse(raw, Source("bench", 0, start + n)) for n, raw in enumerate(chunk)]
+        validated = time.thread_time()
+        accepted = [p for p in parsed if isinstance(p, Accepted)]
+        warehouse.insert("events", event_rows(accepted, now))
+        stored = time.thread_time()
+        validating += validated - begin
+        storing += stored - validated
     return validating, storing
 
 
-def state_batches(
-    accepted: Sequence[Accepted], batch: int = FOLD_BATCH
-) -> list[list[tuple[str, Any]]]:
-    """The (key, value) pairs the folds write, per batch of `batch` events, in the order
-    the worker writes them."""
+@dataclass
+class Folded:
+    """What the folds of one batch write: state keys, and the rows of the contributor days
+    it changed (the least any projection writes: every other table's rows come on top)."""
+
+    writes: list[tuple[str, Any]]
+    day_rows: list[tuple[object, ...]]
+
+
+def fold_batches(accepted: Sequence[Accepted], batch: int = FOLD_BATCH) -> list[Folded]:
+    """Fold the events with the real folds, `batch` events at a time as a take does: the
+    (key, value) pairs written, in the order the worker writes them, and the day rows."""
     backing: dict[str, Any] = {}
-    batches = []
+    found = []
     for start in range(0, len(accepted), batch):
         buffer = BufferedStore(backing)
         touched = fold.Touched()
         for item in accepted[start : start + batch]:
             fold.apply(buffer, item.event, touched)
-        batches.append([(key, buffer.pending[key]) for key in buffer.write_order()])
+        writes = [(key, buffer.pending[key]) for key in buffer.write_order()]
         buffer.flush()
-    return batches
+        day_rows = [
+            contributor_day_row(contributor_daily.day(backing, key), FIRST_LOOK, start + 1)
+            for key in sorted(touched.days)
+        ]
+        found.append(Folded(writes, day_rows))
+    return found
 
 
-def persist_state(batches: Sequence[Sequence[tuple[str, Any]]], folder: Path) -> float:
+def persist_state(batches: Sequence[Folded], folder: Path) -> float:
     """CPU seconds to encode the batches' keys, write them to RocksDB and build their
     changelog record batches."""
     db = rocksdict.Rdict(str(folder / "rocksdb"), options=rocksdict.Options(raw_mode=True))
@@ -141,8 +151,8 @@ def persist_state(batches: Sequence[Sequence[tuple[str, Any]]], folder: Path) ->
         )
 
     def persist() -> None:
-        for items in batches:
-            encoded = [(plain_dumps(key), plain_dumps(value)) for key, value in items]
+        for folded in batches:
+            encoded = [(plain_dumps(key), plain_dumps(value)) for key, value in folded.writes]
             write_batch = rocksdict.WriteBatch(raw_mode=True)
             for key_bytes, value_bytes in encoded:
                 write_batch.put(key_bytes, value_bytes)
@@ -163,24 +173,36 @@ def persist_state(batches: Sequence[Sequence[tuple[str, Any]]], folder: Path) ->
         db.close()
 
 
+def store_day_rows(batches: Sequence[Folded], warehouse: Warehouse) -> float:
+    """CPU seconds of this thread to insert the batches' contributor day rows."""
+    begin = time.thread_time()
+    for folded in batches:
+        warehouse.insert("contributor_daily", folded.day_rows)
+    return time.thread_time() - begin
+
+
 def measure(lines: Sequence[bytes], consume_micros: float | None = None) -> Floor:
     """Time the steps on `lines` in a temporary folder (removed afterwards)."""
     collect_less_often()
     folder = Path(tempfile.mkdtemp(prefix="worksignals-floor-"))
+    warehouse = Warehouse(f"chdb://{folder / 'clickhouse'}")
     try:
+        warehouse.migrate()
         floor = Floor(len(lines))
         if consume_micros is not None:
             floor.steps["read (bare consumer)"] = consume_micros
-        validating, storing = ingest(lines, folder)
+        validating, storing = ingest(lines, warehouse)
         floor.steps["validate"] = validating / len(lines) * 1e6
         floor.steps["store the event"] = storing / len(lines) * 1e6
-        accepted = [p for p in (parse(raw, Source("bench", 0, 0)) for raw in lines)]
-        batches = state_batches([a for a in accepted if isinstance(a, Accepted)])
+        parsed = (parse(raw, Source("bench", 0, n)) for n, raw in enumerate(lines))
+        batches = fold_batches([p for p in parsed if isinstance(p, Accepted)])
         gc.collect()
         floor.steps["persist the keyed state"] = persist_state(batches, folder) / len(lines) * 1e6
-        floor.state_keys_per_event = sum(len(b) for b in batches) / len(lines)
+        floor.steps["store its day's row"] = store_day_rows(batches, warehouse) / len(lines) * 1e6
+        floor.state_keys_per_event = sum(len(b.writes) for b in batches) / len(lines)
         return floor
     finally:
+        warehouse.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -8,9 +8,10 @@ from typing import Any
 import rocksdict
 
 from events.parse import Accepted, Source, parse
-from projections import fold
+from projections import contributor_daily, fold
+from sinks.rows import contributor_day_row
 from streams.bench import generate
-from streams.bench_floor import Floor, measure, persist_state, state_batches
+from streams.bench_floor import FIRST_LOOK, Floor, fold_batches, measure, persist_state
 from streams.faust_codecs import plain_dumps
 
 
@@ -30,22 +31,29 @@ def test_the_floor_adds_its_steps_and_gives_the_rate_they_allow() -> None:
     assert Floor(0).max_rate == 0.0
 
 
-def test_state_batches_are_what_the_folds_write() -> None:
+def test_fold_batches_are_what_the_folds_write() -> None:
     accepted = _accepted(3_000)
     replayed: dict[str, Any] = {}
-    batches = state_batches(accepted, batch=500)
+    batches = fold_batches(accepted, batch=500)
     assert len(batches) == 6
-    for items in batches:
-        replayed.update(items)
-    folded: dict[str, Any] = {}
+    for batch in batches:
+        replayed.update(batch.writes)
+    store: dict[str, Any] = {}
     touched = fold.Touched()
     for item in accepted:
-        fold.apply(folded, item.event, touched)
-    assert replayed == folded
+        fold.apply(store, item.event, touched)
+    assert replayed == store
+    # The last row of each contributor day is the day as folded from every event.
+    last = {
+        (str(row[0]), str(row[1]), str(row[2])): row[:-1] for b in batches for row in b.day_rows
+    }
+    assert len(last) == sum(1 for key in store if key.startswith("day|"))
+    for key, row in last.items():
+        assert row == contributor_day_row(contributor_daily.day(store, key), FIRST_LOOK, 0)[:-1]
 
 
 def test_persist_state_writes_every_key_to_rocksdb(tmp_path: Path) -> None:
-    batches = state_batches(_accepted(1_500))
+    batches = fold_batches(_accepted(1_500))
     seconds = persist_state(batches, tmp_path)
     assert seconds > 0
     db = rocksdict.Rdict(str(tmp_path / "rocksdb"), options=rocksdict.Options(raw_mode=True))
@@ -53,7 +61,7 @@ def test_persist_state_writes_every_key_to_rocksdb(tmp_path: Path) -> None:
         stored = set(db.keys())
     finally:
         db.close()
-    assert stored == {plain_dumps(key) for items in batches for key, _ in items}
+    assert stored == {plain_dumps(key) for folded in batches for key, _ in folded.writes}
 
 
 def test_measure_times_each_step_of_a_sample() -> None:
@@ -65,6 +73,7 @@ def test_measure_times_each_step_of_a_sample() -> None:
         "validate",
         "store the event",
         "persist the keyed state",
+        "store its day's row",
     ]
     assert floor.steps["read (bare consumer)"] == 2.5
     assert all(micros > 0 for micros in floor.steps.values())
