@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, IllegalStateError, TopicAlreadyExistsError
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import (
+    CommitFailedError,
+    CoordinatorNotAvailableError,
+    IllegalStateError,
+    TopicAlreadyExistsError,
+)
 
 from streams.settings import Settings
 
@@ -29,23 +36,49 @@ def pipeline_topics(settings: Settings) -> list[str]:
     ]
 
 
+GROUP_COORDINATOR = 0
+"""FindCoordinator's key type for a consumer group."""
+
+
 async def ensure_topics(settings: Settings, names: list[str] | None = None) -> None:
-    """Create missing topics; existing ones are left as they are."""
+    """Create missing topics (existing ones are left as they are), and wait until the
+    broker can coordinate consumer groups."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         wanted = [n for n in (names or pipeline_topics(settings)) if n not in existing]
-        if not wanted:
-            return
-        new = [
-            NewTopic(name, num_partitions=settings.partitions, replication_factor=1)
-            for name in wanted
-        ]
-        with contextlib.suppress(TopicAlreadyExistsError):  # created meanwhile elsewhere
-            await admin.create_topics(new)
+        if wanted:
+            new = [
+                NewTopic(name, num_partitions=settings.partitions, replication_factor=1)
+                for name in wanted
+            ]
+            with contextlib.suppress(TopicAlreadyExistsError):  # created meanwhile elsewhere
+                await admin.create_topics(new)
     finally:
         await admin.close()
+    await wait_for_group_coordinator(settings)
+
+
+async def wait_for_group_coordinator(settings: Settings, timeout: float = 60.0) -> None:
+    """Return once the broker names a coordinator for consumer groups.
+
+    A new broker creates its offsets topic on the first group's request and answers
+    "coordinator not available" until it is ready; a consumer that asks then logs that
+    at ERROR (aiokafka) and retries. Asking here first keeps that out of the logs of
+    everything that starts consumers afterwards. Raises TimeoutError after `timeout`."""
+    client = AIOKafkaClient(bootstrap_servers=settings.kafka_bootstrap)
+    await client.bootstrap()
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                try:
+                    await client.coordinator_lookup(GROUP_COORDINATOR, settings.app_id)
+                    return
+                except CoordinatorNotAvailableError:
+                    await asyncio.sleep(0.2)
+    finally:
+        await client.close()
 
 
 async def end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, int]:
