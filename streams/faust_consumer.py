@@ -26,6 +26,8 @@ from typing import Any, ClassVar
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
+from streams import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -56,6 +58,11 @@ class RewindingConsumer(faust_aiokafka.Consumer):
         for message in messages:
             self._refused.setdefault(message.tp, set()).add(message.offset)
             self._unacked_messages.discard(message)
+        metrics.PROJECTION_MESSAGES_HELD.set(self.held())
+
+    def held(self) -> int:
+        """How many refused messages hold the commit."""
+        return sum(len(offsets) for offsets in self._refused.values())
 
     def _new_offset(self, tp: TP) -> int | None:
         """Faust's next offset to commit, but never past a refused message.
@@ -80,6 +87,7 @@ class RewindingConsumer(faust_aiokafka.Consumer):
         """Seek every partition to its committed offset, and the agents' partitions without
         one to their beginning; refused messages are read again from there."""
         self._refused.clear()
+        metrics.PROJECTION_MESSAGES_HELD.set(0)
         committed = await super().seek_to_committed()
         rewind = partitions_to_rewind(committed, self.app.topics.acks_enabled_for)
         if rewind:

@@ -73,6 +73,12 @@ PROJECTION_TAKES_FAILED = Counter(
     "Their events are not acknowledged, so their offsets are not committed: they are folded "
     "again after a restart or a rebalance.",
 )
+PROJECTION_MESSAGES_HELD = Gauge(
+    "worksignals_projection_messages_held",
+    "Internal batch messages that failed takes refused: their partitions' commits are held "
+    "below them until the worker's next seek to its committed offsets (a restart or a "
+    "rebalance), when they are read and folded again.",
+)
 PROJECTION_TAKE_MESSAGES = Histogram(
     "worksignals_projection_take_messages",
     "Internal batch messages per projection take (at most 50, up to 2,000 events each).",

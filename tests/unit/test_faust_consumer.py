@@ -12,6 +12,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from intervaltree import IntervalTree
 
+from streams import metrics
 from streams.faust_consumer import RewindingConsumer, RewindingTransport, partitions_to_rewind
 
 INGESTED = "ws.ingested"
@@ -148,3 +149,19 @@ def test_a_seek_to_the_committed_offsets_forgets_the_refused_messages() -> None:
     consumer._acked_index = defaultdict(set, {TP(INGESTED, 0): {10, 11}})
     consumer._gap = defaultdict(IntervalTree)
     assert consumer._new_offset(TP(INGESTED, 0)) == 12
+
+
+def test_the_messages_holding_the_commit_are_counted_until_the_next_seek() -> None:
+    def held() -> float | None:
+        return metrics.REGISTRY.get_sample_value("worksignals_projection_messages_held")
+
+    thread = FakeThread({TP(INGESTED, 0): 10})
+    consumer = consumer_on(thread)
+    consumer._unacked_messages = set()
+    consumer.refuse([message(10), message(11)])
+    consumer.refuse([message(11)])  # refused again: still two messages
+    assert consumer.held() == 2
+    assert held() == 2
+    asyncio.run(consumer.seek_to_committed())
+    assert consumer.held() == 0
+    assert held() == 0
