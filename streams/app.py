@@ -64,8 +64,11 @@ worker keeps the values it reads in its own cache (`CachedTable`) anyway. Bloom 
 block: every new time entry's key is looked up once, absent (about 1% false positives
 instead of about 18%, for about 1.2 bytes per key)."""
 
-TURN_EVERY_EVENTS = 1_000
-"""Events folded between two turns of the event loop."""
+TURN_EVERY_EVENTS = 200
+"""Events folded between two turns of the event loop (counted per event, not per batch
+message of up to 2,000). The ingest stage's steps each wait for a turn; with a turn every
+1,000 events, checked per message, the alert probes' medians were 1.08 and 1.10 s, with
+one every 200 events 0.95 and 0.85 s, at the same backlog rate (runs alternated)."""
 
 TURN_EVERY_KEYS = 5_000
 """Keys written to the table between two turns of the event loop.
@@ -292,12 +295,14 @@ class Pipeline:
         folding = AlertingFold(self.alerting, state)
         count = since_turn = 0
         for message in messages:
-            if since_turn >= TURN_EVERY_EVENTS:
-                await asyncio.sleep(0)
-                since_turn = 0
             _use_partition_of(messages[-1])
             batch = orjson.loads(message.value)
             for topic, partition, offset, raw in batch["events"]:
+                since_turn += 1
+                if since_turn >= TURN_EVERY_EVENTS:
+                    await asyncio.sleep(0)
+                    _use_partition_of(messages[-1])
+                    since_turn = 0
                 try:
                     event = EVENT_ADAPTER.validate_json(raw)
                 except ValidationError as error:
@@ -308,7 +313,6 @@ class Pipeline:
                     fold.refresh(state, event.org_id, pending)
                     self._refreshed_orgs.add(event.org_id)
             count += len(batch["events"])
-            since_turn += len(batch["events"])
         _use_partition_of(messages[-1])
         alerts = folding.finish()
         touched = folding.touched
