@@ -49,11 +49,14 @@ from sinks.clickhouse import Warehouse
 from sinks.rows import contributor_day_row, event_rows
 from streams.faust_codecs import plain_dumps
 from streams.gc_tuning import collect_less_often
+from streams.state_writer import RECORD_BATCH_BYTES
 
 INSERT_ROWS = 5_000
+"""Events per `events` insert: the ingest stage's largest batch."""
 FOLD_BATCH = 20_000
-RECORD_BATCH_BYTES = 1024 * 1024
+"""Events folded per batch, whose state keys are written once each (as a take's)."""
 FIRST_LOOK = dt.timedelta(hours=24)
+"""The default first-look window of the rows' visible_to_ops_at."""
 
 
 @dataclass
