@@ -294,8 +294,8 @@ class Pipeline:
         state = BufferedStore(self.state)
         folding = AlertingFold(self.alerting, state)
         count = since_turn = 0
+        _use_partition_of(messages[-1])
         for message in messages:
-            _use_partition_of(messages[-1])
             batch = orjson.loads(message.value)
             for topic, partition, offset, raw in batch["events"]:
                 since_turn += 1

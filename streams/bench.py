@@ -11,9 +11,9 @@ events, starts its own Kafka broker on free loopback ports with a fresh state fo
   is done, read through the worker's /query endpoint;
 - the worker's peak resident memory (VmHWM);
 - the rate of a bare aiokafka consumer on the same topic, for scale;
-- the floor: what the steps every event goes through (read, validate, store, persist its
-  keyed state) cost alone on one Python thread, on a sample of the same shape
-  (`streams/bench_floor.py`);
+- the floor: what the worker's steps for every event (read, validate, store the event,
+  persist its keyed state, store its day's row) cost alone on one Python thread, on a
+  sample of the same shape, once everything else is stopped (`streams/bench_floor.py`);
 - row counts of the projection tables, as a sanity check.
 
 Everything it starts is stopped at the end, also on errors, Ctrl-C and SIGTERM. The bulky
@@ -726,7 +726,7 @@ class Report:
     alert_latencies: list[AlertLatency] = field(default_factory=list)
     alert_probe_error: str | None = None
     floor: Floor | None = None
-    """What the steps every event must go through cost alone (streams/bench_floor.py)."""
+    """What the worker's steps for every event cost alone (streams/bench_floor.py)."""
     floor_error: str | None = None
 
     @property
@@ -801,9 +801,6 @@ def run(args: argparse.Namespace) -> Report:
             f"({report.bare.records / report.bare.seconds:,.0f} records/s)"
         )
 
-        if args.floor_events:
-            _floor(report, args)
-
         if args.compare_alerts:
             report.projections_only_seconds = _projections_only(settings, published, args)
             _say(
@@ -858,6 +855,8 @@ def run(args: argparse.Namespace) -> Report:
             if not args.keep_data:
                 for folder in ("kafka-node/data", "clickhouse", "faust"):
                     shutil.rmtree(settings.state_dir / folder, ignore_errors=True)
+    if args.floor_events:
+        _floor(report, args)
     report.log_problem_count, report.log_problems = _log_problems(worker.log_file)
     report.load_after = os.getloadavg()
     if report.stopped_early is None:
@@ -865,28 +864,35 @@ def run(args: argparse.Namespace) -> Report:
     return report
 
 
-def _floor(report: Report, args: Any) -> None:
-    """Time the steps every event must go through (streams/bench_floor.py), in a process of
-    its own (it opens a chDB of its own) on a sample of the same workload's shape."""
+def _floor(report: Report, args: argparse.Namespace) -> None:
+    """Time the steps every event goes through (streams/bench_floor.py) once the worker
+    and the broker are stopped, in a process of its own (it opens a chDB of its own) on a
+    sample of the workload's shape; a failure is reported, not raised."""
     sample = min(args.floor_events, args.events)
     _say(f"timing the steps every event goes through on {sample:,} events...")
+    folder = report.settings.state_dir / "floor"
     command = [
         sys.executable, "-m", "streams.bench_floor", "--json",
         "--events", str(sample), "--contributors", str(args.contributors),
-        "--projects", str(args.projects), "--seed", str(args.seed),
+        "--projects", str(args.projects), "--seed", str(args.seed), "--folder", str(folder),
     ]  # fmt: skip
-    if report.bare is not None and report.bare.records:
-        command += [
-            "--consume-micros",
-            str(report.bare.from_first_seconds / report.bare.records * 1e6),
-        ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)  # noqa: S603 - our own module
-    if done.returncode != 0:
-        report.floor_error = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    bare = report.bare
+    if bare is not None and bare.records:
+        command += ["--consume-micros", str(bare.from_first_seconds / bare.records * 1e6)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)  # noqa: S603 - our own module
+        if done.returncode != 0:
+            raise BenchError((done.stderr.strip().splitlines() or ["no output"])[-1])
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        report.floor = Floor(
+            figures["events"], figures["steps"], figures["state_keys_per_event"], figures["totals"]
+        )
+    except (BenchError, subprocess.SubprocessError, ValueError, KeyError, IndexError) as error:
+        report.floor_error = f"{type(error).__name__}: {error}"
         _say(f"floor: failed: {report.floor_error}")
         return
-    figures = json.loads(done.stdout)
-    report.floor = Floor(figures["events"], figures["steps"], figures["state_keys_per_event"])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     for line in report.floor.lines():
         _say(f"floor: {line}")
 
@@ -1239,8 +1245,8 @@ def print_report(report: Report) -> None:
             (
                 "floor",
                 f"{report.floor.total:.2f} us/event: at most {report.floor.max_rate:,.0f} "
-                "events/s for the steps every event goes through, before any projection "
-                "(one Python thread)",
+                "events/s for these steps alone, before the folds, the other rows and the "
+                "patterns (one Python thread)",
             )
         )
     elif report.floor_error:

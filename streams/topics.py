@@ -9,11 +9,11 @@ from collections.abc import Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.client import AIOKafkaClient
+from aiokafka.client import AIOKafkaClient, CoordinationType
 from aiokafka.errors import (
     CommitFailedError,
-    CoordinatorNotAvailableError,
     IllegalStateError,
+    KafkaError,
     TopicAlreadyExistsError,
 )
 
@@ -36,10 +36,6 @@ def pipeline_topics(settings: Settings) -> list[str]:
     ]
 
 
-GROUP_COORDINATOR = 0
-"""FindCoordinator's key type for a consumer group."""
-
-
 async def ensure_topics(settings: Settings, names: list[str] | None = None) -> None:
     """Create missing topics (existing ones are left as they are), and wait until the
     broker can coordinate consumer groups."""
@@ -60,23 +56,43 @@ async def ensure_topics(settings: Settings, names: list[str] | None = None) -> N
     await wait_for_group_coordinator(settings)
 
 
-async def wait_for_group_coordinator(settings: Settings, timeout: float = 60.0) -> None:
-    """Return once the broker names a coordinator for consumer groups.
+async def wait_for_group_coordinator(settings: Settings, timeout: float = 60.0) -> bool:
+    """Wait until the broker names a coordinator for each of the worker's consumer groups;
+    False (logged) when it did not within `timeout`.
 
     A new broker creates its offsets topic on the first group's request and answers
     "coordinator not available" until it is ready; a consumer that asks then logs that
     at ERROR (aiokafka) and retries. Asking here first keeps that out of the logs of
-    everything that starts consumers afterwards. Raises TimeoutError after `timeout`."""
+    everything that starts consumers afterwards. The consumers retry by themselves, so
+    this never fails: it only waits."""
+    groups = [
+        settings.projection_group,
+        settings.ingest_group,
+        settings.notify_group,
+        settings.sink_group,
+    ]
     client = AIOKafkaClient(bootstrap_servers=settings.kafka_bootstrap)
-    await client.bootstrap()
     try:
         async with asyncio.timeout(timeout):
-            while True:
-                try:
-                    await client.coordinator_lookup(GROUP_COORDINATOR, settings.app_id)
-                    return
-                except CoordinatorNotAvailableError:
-                    await asyncio.sleep(0.2)
+            await client.bootstrap()
+            for group in groups:
+                while True:
+                    try:
+                        await client.coordinator_lookup(CoordinationType.GROUP, group)
+                        break
+                    except KafkaError as error:
+                        if not error.retriable:
+                            raise
+                        await asyncio.sleep(0.2)
+        return True
+    except (TimeoutError, KafkaError) as error:
+        log.warning(
+            "no group coordinator at %s for %s yet (%s); consumers will retry",
+            settings.kafka_bootstrap,
+            ", ".join(groups),
+            repr(error),
+        )
+        return False
     finally:
         await client.close()
 

@@ -21,13 +21,14 @@ async def _join_a_group(settings: Settings) -> None:
     consumer = AIOKafkaConsumer(
         settings.topic_events,
         bootstrap_servers=settings.kafka_bootstrap,
-        group_id=f"{settings.app_id}-first",
+        group_id=settings.ingest_group,
         auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
-        await consumer.getmany(timeout_ms=1000)
-        assert consumer.assignment(), "the consumer joined its group"
+        async with asyncio.timeout(60):
+            while not consumer.assignment():
+                await consumer.getmany(timeout_ms=500)
     finally:
         await consumer.stop()
 

@@ -8,13 +8,15 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 import pytest
 from faust.types import TP, EventT
 
 from streams import metrics
-from streams.app import Pipeline
+from streams.app import TURN_EVERY_EVENTS, Pipeline
 from streams.faust_consumer import RewindingConsumer
 from streams.settings import Settings
+from tests.factories import raw
 from tests.unit.test_take import FakeStream
 
 
@@ -94,3 +96,54 @@ def test_a_failed_take_is_not_acknowledged_and_the_next_one_is(
     assert consumer._refused == {TP("ws.ingested", 0): {0, 1}}
     (record,) = [r for r in caplog.records if "failed and is not acknowledged" in r.message]
     assert "(0, 0), (0, 1)" in record.getMessage() and record.exc_info is not None
+
+
+class BatchMessage:
+    """What the fold reads of a Faust event carrying a batch message (weakly referenced,
+    as Faust's are)."""
+
+    def __init__(self, value: bytes) -> None:
+        self.value = value
+        self.message = SimpleNamespace(partition=0)
+
+
+def test_the_fold_gives_the_loop_a_turn_every_so_many_events_within_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = Pipeline(Settings(state_dir=tmp_path, role="stream"))  # no chDB to open
+    monkeypatch.setattr(pipeline, "state", {})
+
+    async def flush(state: Any, partition: int) -> None:
+        state.pending.clear()
+
+    monkeypatch.setattr(pipeline, "_flush", flush)
+    events = [
+        [
+            "ws.events",
+            0,
+            n,
+            raw("time.logged", entry_id=f"e{n}", contributor_id=f"c{n % 7}").decode(),
+        ]
+        for n in range(2 * TURN_EVERY_EVENTS + 5)
+    ]
+    message = BatchMessage(orjson.dumps({"events": events}))
+    turns: list[float] = []
+    sleep = asyncio.sleep
+
+    async def counting_sleep(delay: float, *args: Any) -> Any:
+        turns.append(delay)
+        return await sleep(delay, *args)
+
+    async def fold() -> Any:
+        monkeypatch.setattr(asyncio, "sleep", counting_sleep)
+        try:
+            return await pipeline._fold_partition([message])  # type: ignore[list-item]
+        finally:
+            monkeypatch.setattr(asyncio, "sleep", sleep)
+
+    touched, _alerts = asyncio.run(fold())
+    # One message of 405 events: a turn after the 200th and the 400th, not only between
+    # messages.
+    assert turns == [0, 0]
+    assert len(touched.days) == 7
+    assert pipeline.projected_events == len(events)
