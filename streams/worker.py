@@ -28,6 +28,9 @@ def run_worker(settings: Settings) -> None:
         logging_config=None,
         override_logging=False,
     )
+    # Faust's start-up spinner writes terminal escapes even when quiet and not on a
+    # terminal; the worker's output is a log file. Without it Faust logs "Ready" instead.
+    worker.spinner = None
     configure_logging(settings)
     log.info(
         "worker starting: role=%s kafka=%s clickhouse=%s http=%s",

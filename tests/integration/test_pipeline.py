@@ -202,6 +202,10 @@ def test_a_forwarded_event_that_no_longer_validates_is_skipped_and_the_rest_fold
     log = LocalWorker(settings).log_file.read_text()
     assert "Skipping an event that no longer validates" in log and "fw-old" in log
     assert LocalWorker(settings).running_pid() is not None
+    # A log file, not a terminal: no spinner escapes, and no coordinator errors at start.
+    assert "\x1b" not in log
+    assert "Ready" in log
+    assert "CoordinatorNotAvailable" not in log
 
 
 async def read_topic(
