@@ -1381,7 +1381,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--alert-probes",
         type=int,
-        default=5,
+        default=3,
         help="alert probes at --alert-load (after one at 1,000 events/s); the target is "
         "checked on their median",
     )
