@@ -15,17 +15,6 @@ Changelog partitions are left alone: table recovery places those itself.
 
 It also never commits past a message the projection agent refused (a take that failed,
 `RewindingConsumer.refuse`): Faust's own rule let a single such message through.
-
-And it reads again what Faust dropped. Faust drops fetched records in several places (its
-flow stopped, the generation changed, the partition not active yet, a suspended flow)
-while the fetch position has moved past them, counting on the seek of the next rebalance;
-without one, the partition's messages are never processed. Seen in the scale-out test: a
-stream worker that kept its partitions through a rebalance never processed the one message
-forwarded to one of them just after it, until the test stopped it three minutes later.
-`RewindingConsumer` checks every STALL_CHECK_SECONDS: an agent partition whose position is
-past its committed offset, with nothing of it in flight (unacknowledged, acknowledged but
-not committed, or refused) and the same position at two checks in a row, is sought back
-to its committed offset (or its start), and the records are delivered again.
 """
 
 from __future__ import annotations
@@ -36,14 +25,10 @@ from typing import Any, ClassVar
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
-from mode import Service
 
 from streams import metrics
 
 log = logging.getLogger(__name__)
-
-STALL_CHECK_SECONDS = 10.0
-"""How often agent partitions are checked for records fetched and never delivered."""
 
 
 def partitions_to_rewind(
@@ -65,9 +50,6 @@ class RewindingConsumer(faust_aiokafka.Consumer):
         super().__init__(*args, **kwargs)
         self._refused: dict[TP, set[int]] = {}
         """Offsets of the messages refused since the last seek, per partition."""
-        self._stalled: dict[TP, int] = {}
-        """Per partition, its position at the last check when nothing of it was in flight
-        while it was past the committed offset."""
 
     def refuse(self, messages: Iterable[Any]) -> None:
         """Never commit past these messages (a take that failed): they are read again after
@@ -112,46 +94,6 @@ class RewindingConsumer(faust_aiokafka.Consumer):
             log.info("Seeking partitions without a committed offset to their start: %s", rewind)
             await self._thread.seek_to_beginning(*rewind)
         return committed
-
-    @Service.timer(STALL_CHECK_SECONDS)
-    async def _stall_checks(self) -> None:
-        await self.check_stalls()
-
-    async def check_stalls(self) -> None:
-        """Seek back the agent partitions whose fetched records were never delivered."""
-        if not self.flow_active:
-            return  # a rebalance: its seek comes next
-        for tp in sorted(self.assignment()):
-            if self.app.topics.acks_enabled_for(tp.topic):
-                await self._check_stall(tp)
-
-    async def _check_stall(self, tp: TP) -> None:
-        position = await self._thread.position(tp)
-        committed = self._committed_offset[tp]
-        if committed is None:
-            committed = (await self._thread.earliest_offsets(tp)).get(tp, 0)
-        if position is None or position <= committed or self._in_flight(tp):
-            self._stalled.pop(tp, None)
-            return
-        if self._stalled.get(tp) != position:
-            self._stalled[tp] = position  # looked at again at the next check
-            return
-        del self._stalled[tp]
-        log.warning(
-            "%s: offsets %d to %d were fetched but never processed; reading them again",
-            tp,
-            committed,
-            position - 1,
-        )
-        await self.seek(tp, committed)
-
-    def _in_flight(self, tp: TP) -> bool:
-        """Whether messages of `tp` are being processed, or processed and not committed."""
-        return (
-            bool(self._acked.get(tp))
-            or bool(self._refused.get(tp))
-            or any(message.tp == tp for message in self._unacked_messages)
-        )
 
 
 class RewindingTransport(faust_aiokafka.Transport):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from types import SimpleNamespace
 from typing import Any
 
 import faust
@@ -166,80 +165,3 @@ def test_the_messages_holding_the_commit_are_counted_until_the_next_seek() -> No
     asyncio.run(consumer.seek_to_committed())
     assert consumer.held() == 0
     assert held() == 0
-
-
-class StallThread:
-    """The consumer thread's position, earliest offsets and seeks, for the stall check."""
-
-    def __init__(self, positions: dict[TP, int], earliest: int = 0) -> None:
-        self.positions = positions
-        self.earliest = earliest
-        self.seeks: list[tuple[TP, int]] = []
-
-    async def position(self, tp: TP) -> int:
-        return self.positions[tp]
-
-    async def earliest_offsets(self, *partitions: TP) -> dict[TP, int]:
-        return {tp: self.earliest for tp in partitions}
-
-    def seek(self, tp: TP, offset: int) -> None:
-        self.seeks.append((tp, offset))
-        self.positions[tp] = offset
-
-
-def stall_consumer(thread: StallThread, committed: dict[TP, int | None]) -> Any:
-    consumer: Any = object.__new__(RewindingConsumer)  # no broker: only the check
-    consumer._thread = thread
-    consumer.app = FakeApp()
-    consumer.flow_active = True
-    consumer._committed_offset = defaultdict(lambda: None, committed)
-    consumer._read_offset = defaultdict(lambda: None)
-    consumer._acked = defaultdict(list)
-    consumer._unacked_messages = set()
-    consumer._refused = {}
-    consumer._stalled = {}
-    consumer.assignment = lambda: set(thread.positions)
-    consumer.log = SimpleNamespace(dev=lambda *args: None)
-    return consumer
-
-
-def test_records_fetched_and_never_processed_are_read_again() -> None:
-    stuck, caught_up, never_committed = TP(INGESTED, 0), TP(INGESTED, 1), TP(INGESTED, 2)
-    thread = StallThread({stuck: 12, caught_up: 7, never_committed: 1, TP(CHANGELOG, 0): 40})
-    consumer = stall_consumer(thread, {stuck: 10, caught_up: 7})
-    asyncio.run(consumer.check_stalls())
-    assert thread.seeks == []  # seen once: it may still be on its way to the agent
-    asyncio.run(consumer.check_stalls())
-    assert sorted(thread.seeks) == [(stuck, 10), (never_committed, 0)]
-    assert consumer._read_offset[stuck] == 10  # Faust delivers offset 10 again
-    asyncio.run(consumer.check_stalls())
-    assert len(thread.seeks) == 2
-
-
-def test_partitions_with_messages_in_flight_or_moving_are_left_alone() -> None:
-    acked, unacked, refused, moving = (TP(INGESTED, n) for n in range(4))
-    thread = StallThread({acked: 5, unacked: 5, refused: 5, moving: 5})
-    consumer = stall_consumer(thread, {acked: 3, unacked: 3, refused: 3, moving: 3})
-    consumer._acked[acked] = [3, 4]  # processed, not committed yet
-    in_flight = message(4)
-    in_flight.tp = unacked
-    consumer._unacked_messages = {in_flight}
-    consumer._refused = {refused: {3}}
-    for position in (5, 6, 7):
-        thread.positions[moving] = position  # the agent is reading it
-        asyncio.run(consumer.check_stalls())
-    assert thread.seeks == []
-    consumer.flow_active = False  # a rebalance: its own seek comes next
-    thread.positions[moving] = 7
-    asyncio.run(consumer.check_stalls())
-    asyncio.run(consumer.check_stalls())
-    assert thread.seeks == []
-
-
-def test_a_partition_behind_its_retention_is_sought_to_its_earliest_offset() -> None:
-    tp = TP(INGESTED, 0)
-    thread = StallThread({tp: 120}, earliest=100)
-    consumer = stall_consumer(thread, {})
-    asyncio.run(consumer.check_stalls())
-    asyncio.run(consumer.check_stalls())
-    assert thread.seeks == [(tp, 100)]
