@@ -300,8 +300,7 @@ class Pipeline:
             for topic, partition, offset, raw in batch["events"]:
                 since_turn += 1
                 if since_turn >= TURN_EVERY_EVENTS:
-                    await asyncio.sleep(0)
-                    _use_partition_of(messages[-1])
+                    await asyncio.sleep(0)  # the current event is task-local: it stays
                     since_turn = 0
                 try:
                     event = EVENT_ADAPTER.validate_json(raw)
